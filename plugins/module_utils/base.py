@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""The base every module of the collection stands on (as openstack.cloud's
+``OpenStackModule``): argument parsing, check mode, diff, and turning the rules'
+errors into ``fail_json(msg=...)`` instead of tracebacks."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
+
+
+class VirtblockModule(object):
+    """Subclasses set ``argument_spec`` (and ``module_kwargs``) and implement ``run()``,
+    which returns the result dict (``changed`` included)."""
+
+    argument_spec = {}
+    module_kwargs = {}
+
+    def __init__(self):
+        self.module = AnsibleModule(argument_spec=self.argument_spec,
+                                    supports_check_mode=True, **self.module_kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.diff_mode = self.module._diff
+
+    def run(self):
+        raise NotImplementedError
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def __call__(self):
+        try:
+            result = self.run()
+        except VirtblockError as err:
+            self.fail(err.msg, **err.details)
+        except Exception as err:  # pylint: disable=broad-except
+            # An unexpected error still fails cleanly; the trace goes to -vvv only.
+            self.fail("%s: %s" % (type(err).__name__, err), exception=traceback.format_exc())
+        self.module.exit_json(**result)

@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Cinder TgtAdm's ``create_iscsi_target``/``remove_iscsi_target`` for one volume.
+
+Composes the pure rules (target file, CHAP, connection_info) with the two places
+that hold state on the storage host: the target file and the running tgtd (through
+the tgt adapter). Each step is ordered so that a failure leaves the previous state:
+the file is only replaced once the running target can be changed, and put back if
+creating it fails (Cinder unlinks its file in the same case).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import chap, files, tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    ISCSITargetCreateFailed, ISCSITargetRemoveFailed, InvalidInput, VirtblockError)
+from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import volume_name
+
+
+class TargetExport(object):
+
+    def __init__(self, tgt, volumes_dir, volume_id, iqn):
+        self.tgt = tgt
+        self.volume_id = volume_id
+        self.iqn = iqn
+        self.volumes_dir = volumes_dir
+        self.path = os.path.join(volumes_dir, volume_name(volume_id))
+
+    def current_text(self):
+        return files.read_text(self.path)
+
+    def desired(self, rendered, use_chap_auth, username=None, password=None):
+        """The file text to write, its TargetSpec and the CHAP pair (or None)."""
+        old_text = self.current_text()
+        credentials = None
+        if use_chap_auth:
+            user, secret, _ = chap.resolve(username, password, tgt_config.existing_chap(old_text))
+            credentials = (user, secret)
+            text = tgt_config.fill_secrets(rendered, user, secret)
+        else:
+            text = rendered
+        spec = tgt_config.parse(text)
+        if spec.iqn != self.iqn:
+            raise InvalidInput("the target template renders target %s, expected %s" % (spec.iqn, self.iqn))
+        if use_chap_auth and spec.usernames != [credentials[0]]:
+            raise InvalidInput("the target template must render exactly one "
+                               "'incominguser {{ chap_username }} {{ chap_password }}' when CHAP is on")
+        return text, spec, credentials
+
+    def plan_present(self, text, spec, force=False):
+        """Return (changed, live target) without changing anything."""
+        targets = self.tgt.targets()
+        live = next((t for t in targets if t.iqn == self.iqn), None)
+        file_changed = self.current_text() != text
+        live_ok = live is not None and live.matches(spec)
+        if (file_changed or not live_ok) and live is not None and live.in_use and not force:
+            raise VirtblockError(
+                "target %s is in use by %d session(s); its configuration differs from the running "
+                "target. Disconnect the initiators or set force=true." % (self.iqn, live.nexus))
+        return file_changed or not live_ok, live, targets
+
+    def apply_present(self, text, spec, live, targets):
+        old_text = self.current_text()
+        files.ensure_dir(self.volumes_dir)
+        files.write_atomically(self.path, text)
+        try:
+            if live is not None:
+                self.tgt.delete(live, force=True, accounts=spec.usernames)
+                targets = [t for t in targets if t.tid != live.tid]
+            return self.tgt.create(spec, existing=targets)
+        except VirtblockError as err:
+            self._restore(old_text)
+            raise ISCSITargetCreateFailed(self.volume_id, err.msg)
+
+    def _restore(self, old_text):
+        if old_text is None:
+            files.remove(self.path)
+        else:
+            files.write_atomically(self.path, old_text)
+
+    def plan_absent(self, force=False):
+        text = self.current_text()
+        live = self.tgt.find(self.iqn)
+        if live is not None and live.in_use and not force:
+            raise ISCSITargetRemoveFailed(
+                self.volume_id, "target %s is in use by %d session(s); set force=true to remove it anyway"
+                % (self.iqn, live.nexus))
+        return text is not None or live is not None, live, text
+
+    def apply_absent(self, live, text):
+        users = [tgt_config.existing_chap(text)[0]] if text else []
+        try:
+            self.tgt.delete(live, force=True, accounts=[u for u in users if u])
+        except VirtblockError as err:
+            raise ISCSITargetRemoveFailed(self.volume_id, err.msg)
+        files.remove(self.path)
+
+
+def ensure_include(include_file, volumes_dir, check_mode):
+    """Make tgt's config include the volumes directory, as Cinder's deployment does
+    (``include $state_path/volumes/*``), so targets come back when tgtd restarts.
+    Returns True when the file changes."""
+    if not include_file:
+        return False
+    want = "# Managed by virtblock.volumes: per-volume targets.\ninclude %s/*\n" % volumes_dir.rstrip("/")
+    if files.read_text(include_file) == want:
+        return False
+    if not check_mode:
+        files.ensure_dir(os.path.dirname(include_file), mode=0o755)
+        files.write_atomically(include_file, want, mode=0o644)
+    return True

@@ -1,0 +1,320 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: iscsi_target
+short_description: Export a volume over iSCSI with tgt, as Cinder's TgtAdm does
+description:
+  - Cinder's C(create_export) and C(initialize_connection) for the LVM/iSCSI driver with
+    the C(tgtadm) target helper, on a plain storage host.
+  - Writes one target file per volume, C(<volumes_dir>/volume-<id>), rendered from a
+    template on the controller (Cinder's C(VOLUME_CONF) stanza), atomically and with mode
+    0600, and brings the running C(tgtd) in line for that one target only. It never runs
+    C(tgt-admin --update ALL), which would drop running targets missing from the files.
+  - The IQN is O(target_prefix) + C(volume-<id>); the backing store is LUN 1.
+  - CHAP is on by default. Credentials not given are generated (a 20-character user, a
+    16-character secret, as Cinder) and kept in the target file, so a rerun reuses them.
+  - Returns RV(connection_info) shaped as Cinder's C(initialize_connection) returns it.
+    It holds the CHAP secret (C(data.auth_password)): register it under C(no_log: true).
+  - Talks to tgtd over its management socket (as C(tgtadm) does) so that no secret is
+    ever on a command line.
+version_added: 0.1.0
+author: virtblock developers
+extends_documentation_fragment: []
+options:
+  volume_id:
+    description: The volume's UUID (Cinder volume id).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) exports the volume; V(absent) removes the running target, its CHAP account
+        (tgtd keeps accounts after their target is gone) and its file.
+    type: str
+    choices: [present, absent]
+    default: present
+  backing_store:
+    description: Path of the volume's backing file or block device. Required when O(state=present).
+    type: path
+  target_prefix:
+    description: IQN prefix, Cinder's C(target_prefix). Must end with C(:).
+    type: str
+    default: "iqn.2010-10.org.openstack:"
+  target_ip_address:
+    description: Portal address returned in RV(connection_info), Cinder's C(target_ip_address).
+    type: str
+    default: 127.0.0.1
+  target_port:
+    description: Portal port, Cinder's C(target_port).
+    type: int
+    default: 3260
+  target_secondary_ip_addresses:
+    description:
+      - More portal addresses, Cinder's C(target_secondary_ip_addresses). With any, RV(connection_info)
+        also carries C(target_portals), C(target_iqns) and C(target_luns).
+    type: list
+    elements: str
+    default: []
+  iscsi_protocol:
+    description: tgt driver, Cinder's C(target_protocol).
+    type: str
+    choices: [iscsi, iser]
+    default: iscsi
+  use_chap_auth:
+    description: Require CHAP, Cinder's C(use_chap_auth) (on by default here).
+    type: bool
+    default: true
+  chap_username:
+    description: CHAP user. Generated (20 characters) and kept when not given.
+    type: str
+  chap_password:
+    description:
+      - CHAP secret, 12 to 255 characters. Generated (16 characters) and kept when not given.
+      - Can come from the E(VIRTBLOCK_CHAP_PASSWORD) environment variable (an AWX credential).
+    type: str
+  initiators:
+    description: Initiator IQNs allowed to log in (C(initiator-name) ACL). Empty allows any.
+    type: list
+    elements: str
+    default: []
+  initiator_addresses:
+    description: Initiator addresses allowed (C(initiator-address) ACL). Empty means C(ALL).
+    type: list
+    elements: str
+    default: []
+  connector:
+    description:
+      - The compute host's connector (os-brick C(get_connector_properties)). When given it is
+        checked by Cinder's C(validate_connector) rule: it must carry C(initiator).
+    type: dict
+  target_flags:
+    description: Backing store flags, Cinder's C(iscsi_target_flags) (C(bsoflags)).
+    type: str
+    choices: [direct, sync, "direct,sync"]
+  write_cache:
+    description: tgt write cache, Cinder's C(iscsi_write_cache).
+    type: bool
+    default: true
+  access_mode:
+    description: C(access_mode) in RV(connection_info).
+    type: str
+    choices: [rw, ro]
+    default: rw
+  qos_specs:
+    description: Front-end QoS specs passed through in RV(connection_info).
+    type: dict
+  encrypted:
+    description: C(encrypted) in RV(connection_info).
+    type: bool
+    default: false
+  discard:
+    description: C(discard) in RV(connection_info), Cinder's C(report_discard_supported).
+    type: bool
+    default: false
+  volumes_dir:
+    description: Directory of the per-volume target files, Cinder's C(volumes_dir).
+    type: path
+    default: /var/lib/virtblock/volumes
+  tgt_include_file:
+    description:
+      - A tgt config file made to C(include <volumes_dir>/*), so tgtd reads the targets back
+        when it starts (C(tgt-admin -e)). Set to an empty string to manage it yourself.
+    type: path
+    default: /etc/tgt/conf.d/virtblock-volumes.conf
+  control_port:
+    description: tgtd control port (C(tgtd -C)).
+    type: int
+    default: 0
+  force:
+    description:
+      - Change or remove a target that initiators are logged in to.
+    type: bool
+    default: false
+  template:
+    description:
+      - A Jinja2 template of your own for the target stanza, read on the controller. Defaults to
+        the collection's C(templates/tgt_target.conf.j2); see it for the variables.
+    type: path
+  target_config:
+    description:
+      - The rendered stanza. Set by the action plugin from O(template); not for direct use.
+    type: str
+notes:
+  - Supports C(check_mode) and C(diff_mode); the diff shows the target file with the CHAP secret masked.
+requirements:
+  - tgt (tgtd) running on the storage host.
+'''
+
+EXAMPLES = r'''
+- name: Export a volume with CHAP
+  virtblock.volumes.iscsi_target:
+    volume_id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
+    backing_store: /var/lib/virtblock/backing/volume-8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
+    target_ip_address: 127.0.0.1
+    connector: "{{ connector }}"
+  register: export
+  no_log: true
+
+- name: Remove the export
+  virtblock.volumes.iscsi_target:
+    volume_id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
+    state: absent
+'''
+
+RETURN = r'''
+iqn:
+  description: The target's IQN.
+  returned: always
+  type: str
+  sample: iqn.2010-10.org.openstack:volume-8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
+tid:
+  description: tgtd's target id, when the target runs (not in check mode before creation).
+  returned: when state is present
+  type: int
+  sample: 1
+path:
+  description: The target file.
+  returned: always
+  type: str
+  sample: /var/lib/virtblock/volumes/volume-8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
+target_config:
+  description: The target file's text with the CHAP secret masked.
+  returned: when state is present
+  type: str
+connection_info:
+  description: Cinder's C(initialize_connection) result for iSCSI. Holds the CHAP secret.
+  returned: when state is present
+  type: dict
+  sample:
+    driver_volume_type: iscsi
+    data:
+      target_discovered: false
+      target_iqn: iqn.2010-10.org.openstack:volume-8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
+      target_portal: 127.0.0.1:3260
+      target_lun: 1
+      volume_id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
+      auth_method: CHAP
+      auth_username: nE9PY8juynmmZ95F7Xb7
+      auth_password: YZ2Hceyh7VySh5HY
+      access_mode: rw
+      encrypted: false
+      qos_specs: null
+      discard: false
+'''
+
+import os
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import connection_info, tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import (
+    portal, target_iqn, validate_uuid)
+from ansible_collections.virtblock.volumes.plugins.module_utils.target_export import (
+    TargetExport, ensure_include)
+from ansible_collections.virtblock.volumes.plugins.module_utils.tgt import TgtAdmin
+
+
+class IscsiTargetModule(VirtblockModule):
+    argument_spec = dict(
+        volume_id=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        backing_store=dict(type="path"),
+        target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
+        target_ip_address=dict(type="str", default="127.0.0.1"),
+        target_port=dict(type="int", default=3260),
+        target_secondary_ip_addresses=dict(type="list", elements="str", default=[]),
+        iscsi_protocol=dict(type="str", choices=["iscsi", "iser"], default="iscsi"),
+        use_chap_auth=dict(type="bool", default=True),
+        chap_username=dict(type="str"),
+        chap_password=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_CHAP_PASSWORD"])),
+        initiators=dict(type="list", elements="str", default=[]),
+        initiator_addresses=dict(type="list", elements="str", default=[]),
+        connector=dict(type="dict"),
+        target_flags=dict(type="str", choices=["direct", "sync", "direct,sync"]),
+        write_cache=dict(type="bool", default=True),
+        access_mode=dict(type="str", choices=["rw", "ro"], default="rw"),
+        qos_specs=dict(type="dict"),
+        encrypted=dict(type="bool", default=False),
+        discard=dict(type="bool", default=False),
+        volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
+        tgt_include_file=dict(type="path", default="/etc/tgt/conf.d/virtblock-volumes.conf"),
+        control_port=dict(type="int", default=0),
+        force=dict(type="bool", default=False),
+        template=dict(type="path"),
+        target_config=dict(type="str"),
+    )
+    module_kwargs = dict(required_if=[("state", "present", ["backing_store"])])
+
+    def run(self):
+        p = self.params
+        volume_id = validate_uuid(p["volume_id"])
+        iqn = target_iqn(p["target_prefix"], volume_id)
+        tgt = TgtAdmin(control_port=p["control_port"])
+        export = TargetExport(tgt, p["volumes_dir"], volume_id, iqn)
+        if p["state"] == "absent":
+            return self.absent(export)
+        return self.present(export, volume_id, iqn)
+
+    def present(self, export, volume_id, iqn):
+        p = self.params
+        connection_info.validate_connector(p["connector"])
+        portals = [portal(p["target_ip_address"], p["target_port"])]
+        portals += [portal(a, p["target_port"]) for a in p["target_secondary_ip_addresses"]]
+        if not os.path.exists(p["backing_store"]):
+            raise InvalidInput("backing store %s does not exist" % p["backing_store"])
+        if p["target_config"] is None:
+            raise InvalidInput("target_config is rendered by the iscsi_target action plugin; "
+                               "run the module through Ansible, not on its own")
+        before = export.current_text()
+        text, spec, credentials = export.desired(p["target_config"], p["use_chap_auth"],
+                                                 p["chap_username"], p["chap_password"])
+        if os.path.realpath(spec.backing_store) != os.path.realpath(p["backing_store"]):
+            raise InvalidInput("the target template renders backing-store %s, expected %s"
+                               % (spec.backing_store, p["backing_store"]))
+        changed, live, targets = export.plan_present(text, spec, force=p["force"])
+        tid = live.tid if live is not None else None
+        if changed and not self.check_mode:
+            tid = export.apply_present(text, spec, live, targets)
+        include_changed = ensure_include(p["tgt_include_file"], p["volumes_dir"], self.check_mode)
+
+        secrets = [credentials[1]] if credentials else []
+        masked = tgt_config.mask_secrets(text, secrets)
+        result = dict(
+            changed=changed or include_changed, iqn=iqn, tid=tid, path=export.path,
+            target_config=masked,
+            connection_info=connection_info.iscsi_connection_info(
+                volume_id, iqn, portals, tgt_config.LUN, chap=credentials,
+                access_mode=p["access_mode"], qos_specs=p["qos_specs"], encrypted=p["encrypted"],
+                discard=p["discard"], driver_volume_type=p["iscsi_protocol"]),
+        )
+        if self.diff_mode:
+            result["diff"] = dict(
+                before=tgt_config.mask_secrets(before, []) if before is not None else "",
+                after=masked, before_header=export.path, after_header=export.path)
+        return result
+
+    def absent(self, export):
+        changed, live, text = export.plan_absent(force=self.params["force"])
+        if changed and not self.check_mode:
+            export.apply_absent(live, text)
+        result = dict(changed=changed, iqn=export.iqn, path=export.path)
+        if self.diff_mode:
+            result["diff"] = dict(before=tgt_config.mask_secrets(text, []) if text else "", after="",
+                                  before_header=export.path, after_header=export.path)
+        return result
+
+
+def main():
+    IscsiTargetModule()()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Controller side of the collection's modules that take a template.
+
+A module's payload carries module_utils but not ``templates/``, so the text is
+rendered here, on the controller, as ``ansible.builtin.template`` does, and the
+module receives it as an argument. Undefined variables are an error, never an
+empty string in a target file or a disk XML.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
+
+COLLECTION_TEMPLATES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "templates"))
+
+
+def render_file(path, variables):
+    """Render the Jinja2 template at *path*; raise VirtblockError with the reason."""
+    env = Environment(loader=FileSystemLoader(os.path.dirname(path) or "."),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True, autoescape=False)
+    try:
+        return env.get_template(os.path.basename(path)).render(**variables)
+    except TemplateError as err:
+        raise VirtblockError("template %s: %s" % (path, err))
+
+
+class TemplateAction(ActionBase):
+    """Subclasses set ``default_template`` and ``rendered_option`` and implement
+    ``template_vars(args)``; ``needs_template(args)`` says when to render at all."""
+
+    TRANSFERS_FILES = False
+    default_template = None
+    rendered_option = None
+
+    def needs_template(self, args):
+        return args.get("state", "present") != "absent"
+
+    def template_vars(self, args):
+        raise NotImplementedError
+
+    def _template_path(self, args):
+        name = args.pop("template", None)
+        if not name:
+            return os.path.join(COLLECTION_TEMPLATES, self.default_template)
+        try:
+            # Same search as ansible.builtin.template: role and playbook templates/ dirs.
+            return self._find_needle("templates", name)
+        except AnsibleError as err:
+            raise VirtblockError("template %s not found: %s" % (name, err))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(TemplateAction, self).run(tmp, task_vars)
+        args = dict(self._task.args)
+        try:
+            path = self._template_path(args)
+            if self.needs_template(args):
+                args[self.rendered_option] = render_file(path, self.template_vars(args))
+        except VirtblockError as err:
+            result.update(failed=True, changed=False, msg=err.msg)
+            return result
+        result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
+                                           module_args=args, task_vars=task_vars))
+        return result

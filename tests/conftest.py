@@ -1,0 +1,9 @@
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Import the tree as ansible_collections.virtblock.volumes (scripts/setup.sh links it).
+sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+pytest_plugins = ["support.tgtd"]
