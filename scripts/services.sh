@@ -34,6 +34,12 @@ tgtd_start() {
     127.*|\[::1\]) ;;
     *) echo "refusing to start tgtd on non-loopback portal $TGT_PORTAL" >&2; return 1 ;;
   esac
+  # tgtd starts even when another process holds its portal, and then serves nothing
+  # there: refuse up front so a test never talks to someone else's tgtd.
+  if ss -Hltn "sport = :${TGT_PORTAL##*:}" | awk '{print $4}' | grep -qxF "$TGT_PORTAL"; then
+    echo "portal $TGT_PORTAL is already in use by another process; stop it or pick another address" >&2
+    return 1
+  fi
   mkdir -p "$(dirname "$TGT_LOG")"
   setsid tgtd -f -C "$TGT_CONTROL_PORT" --iscsi "portal=$TGT_PORTAL" >>"$TGT_LOG" 2>&1 < /dev/null &
   if ! wait_for 10 tgtd_up; then echo "tgtd did not start; see $TGT_LOG" >&2; return 1; fi

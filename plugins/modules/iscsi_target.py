@@ -77,6 +77,9 @@ options:
     description:
       - CHAP secret, 12 to 255 characters. Generated (16 characters) and kept when not given.
       - Can come from the E(VIRTBLOCK_CHAP_PASSWORD) environment variable (an AWX credential).
+      - A secret passed here is masked by Ansible wherever it appears in the result, so
+        RV(connection_info) then shows C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) for C(auth_password):
+        use the value you passed. A generated secret is returned as is.
     type: str
   initiators:
     description: Initiator IQNs allowed to log in (C(initiator-name) ACL). Empty allows any.
@@ -178,7 +181,7 @@ tid:
   returned: when state is present
   type: int
   sample: 1
-path:
+target_file:
   description: The target file.
   returned: always
   type: str
@@ -288,7 +291,7 @@ class IscsiTargetModule(VirtblockModule):
         secrets = [credentials[1]] if credentials else []
         masked = tgt_config.mask_secrets(text, secrets)
         result = dict(
-            changed=changed or include_changed, iqn=iqn, tid=tid, path=export.path,
+            changed=changed or include_changed, iqn=iqn, tid=tid, target_file=export.path,
             target_config=masked,
             connection_info=connection_info.iscsi_connection_info(
                 volume_id, iqn, portals, tgt_config.LUN, chap=credentials,
@@ -305,7 +308,7 @@ class IscsiTargetModule(VirtblockModule):
         changed, live, text = export.plan_absent(force=self.params["force"])
         if changed and not self.check_mode:
             export.apply_absent(live, text)
-        result = dict(changed=changed, iqn=export.iqn, path=export.path)
+        result = dict(changed=changed, iqn=export.iqn, target_file=export.path)
         if self.diff_mode:
             result["diff"] = dict(before=tgt_config.mask_secrets(text, []) if text else "", after="",
                                   before_header=export.path, after_header=export.path)

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Adapter: the only place that runs ``qemu-img``."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeBackendAPIException
+
+
+class QemuImg(object):
+    """*run* is ``AnsibleModule.run_command`` (argv list, returns rc, out, err)."""
+
+    def __init__(self, run, binary="qemu-img"):
+        self.run = run
+        self.binary = binary
+
+    def _call(self, argv):
+        rc, out, err = self.run([self.binary] + argv)
+        if rc != 0:
+            raise VolumeBackendAPIException("qemu-img %s failed (rc %d): %s" % (argv[0], rc, (err or out).strip()))
+        return out
+
+    def info(self, path):
+        # -U: read an image another process (a running VM) holds open, as Cinder does.
+        return json.loads(self._call(["info", "-U", "--output=json", path]))
+
+    def convert_to_raw(self, src, src_format, dest, dest_exists=False):
+        argv = ["convert", "-f", src_format, "-O", "raw"]
+        if dest_exists:
+            argv.append("-n")  # write onto an existing block device, do not create
+        self._call(argv + [src, dest])

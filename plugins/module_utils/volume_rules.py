@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Cinder's rules for a volume's size and source. Pure, no I/O.
+
+Sizes are GiB as Cinder takes them; ``size_mib`` exists for tests and small demos.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    InvalidInput, VirtblockError)
+
+GiB = 1024 ** 3
+MiB = 1024 ** 2
+
+
+class ImageUnacceptable(VirtblockError):
+    """Cinder ``ImageUnacceptable``."""
+
+    def __init__(self, image_id, reason):
+        super(ImageUnacceptable, self).__init__("Image %s is unacceptable: %s" % (image_id, reason))
+
+
+def requested_bytes(size=None, size_mib=None):
+    """Bytes asked for, or None when neither is given."""
+    if size is not None and size_mib is not None:
+        raise InvalidInput("size and size_mib are mutually exclusive")
+    if size is not None:
+        if size < 1:
+            raise InvalidInput("Volume size '%s' must be an integer and greater than 0" % size)
+        return size * GiB
+    if size_mib is not None:
+        if size_mib < 1:
+            raise InvalidInput("size_mib '%s' must be an integer and greater than 0" % size_mib)
+        return size_mib * MiB
+    return None
+
+
+def gib(size_bytes):
+    """Whole GiB, rounded up, as Cinder reports a volume's ``size``."""
+    return -(-size_bytes // GiB)
+
+
+def _fmt(size_bytes):
+    return ("%d" % (size_bytes // GiB)) if size_bytes % GiB == 0 else ("%.3f" % (size_bytes / float(GiB)))
+
+
+def creation_size(wanted, source_kind=None, source_bytes=None, image_id=None):
+    """Bytes to create a volume with, by Cinder's checks against its source.
+
+    *source_kind* is None (blank), ``image``, ``volume`` or ``snapshot``; *source_bytes*
+    is the source's (virtual) size.
+    """
+    if source_kind is None:
+        if wanted is None:
+            raise InvalidInput("size (GiB) or size_mib is required to create a blank volume")
+        return wanted
+    if wanted is None:
+        # Cinder takes an image's size rounded up to whole GiB when none is asked.
+        return gib(source_bytes) * GiB if source_kind == "image" else source_bytes
+    if wanted < source_bytes:
+        if source_kind == "image":
+            raise ImageUnacceptable(image_id, "Image virtual size is %sGB and doesn't fit in a volume of size %sGB."
+                                    % (_fmt(source_bytes), _fmt(wanted)))
+        if source_kind == "volume":
+            raise InvalidInput("Volume size '%s'GB cannot be smaller than original volume size %sGB. "
+                               "They must be >= original volume size." % (_fmt(wanted), _fmt(source_bytes)))
+        raise InvalidInput("Volume size '%s'GB cannot be smaller than the snapshot size %sGB. "
+                           "They must be >= original snapshot size." % (_fmt(wanted), _fmt(source_bytes)))
+    return wanted
+
+
+def resize_action(current_bytes, wanted_bytes):
+    """``None`` (keep) or ``"extend"``; a smaller size is refused as Cinder's extend does."""
+    if wanted_bytes is None or wanted_bytes == current_bytes:
+        return None
+    if wanted_bytes < current_bytes:
+        raise InvalidInput("New size for extend must be greater than current size. (current: %s, extended: %s)."
+                           " Shrinking a volume is not supported." % (_fmt(current_bytes), _fmt(wanted_bytes)))
+    return "extend"
+
+
+def check_image_info(image_id, info):
+    """Cinder's checks on ``qemu-img info`` of an image before copying it into a volume."""
+    if not info.get("format"):
+        raise ImageUnacceptable(image_id, "'qemu-img info' parsing failed.")
+    if info.get("backing-filename") or info.get("full-backing-filename"):
+        # Cinder refuses these too: the backing file would be read from the storage host.
+        raise ImageUnacceptable(image_id, "fmt=%s backed by: %s" % (info["format"], info.get("backing-filename")))
+    if info.get("virtual-size") is None:
+        raise ImageUnacceptable(image_id, "'qemu-img info' reports no virtual size.")
+    return info["format"], int(info["virtual-size"])
