@@ -53,25 +53,24 @@ class TargetExport(object):
 
     def plan_present(self, text, spec, force=False):
         """Return (changed, live target) without changing anything."""
-        targets = self.tgt.targets()
-        live = next((t for t in targets if t.iqn == self.iqn), None)
+        live, tids = self.tgt.lookup(self.iqn)
         file_changed = self.current_text() != text
         live_ok = live is not None and live.matches(spec)
         if (file_changed or not live_ok) and live is not None and live.in_use and not force:
             raise VirtblockError(
                 "target %s is in use by %d session(s); its configuration differs from the running "
                 "target. Disconnect the initiators or set force=true." % (self.iqn, live.nexus))
-        return file_changed or not live_ok, live, targets
+        return file_changed or not live_ok, live, tids
 
-    def apply_present(self, text, spec, live, targets):
+    def apply_present(self, text, spec, live, tids):
         old_text = self.current_text()
         files.ensure_dir(self.volumes_dir)
         files.write_atomically(self.path, text)
         try:
             if live is not None:
                 self.tgt.delete(live, force=True, accounts=spec.usernames)
-                targets = [t for t in targets if t.tid != live.tid]
-            return self.tgt.create(spec, existing=targets)
+                tids = [tid for tid in tids if tid != live.tid]
+            return self.tgt.create(spec, tids=tids)
         except VirtblockError as err:
             self._restore(old_text)
             raise ISCSITargetCreateFailed(self.volume_id, err.msg)

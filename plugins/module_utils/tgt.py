@@ -61,6 +61,9 @@ NO_TARGET, NO_USER, USER_EXIST = 4, 15, 14
 WRITE_CACHE_OFF_MODE_PAGE = "8:0:18:0x10:0:0xff:0xff:0:0:0xff:0xff:0xff:0xff:0x80:0x14:0:0:0:0:0:0"
 
 
+_TID_RE = re.compile(r"^Target (\d+): ", re.MULTILINE)
+
+
 class TgtError(VolumeBackendAPIException):
     def __init__(self, code, what):
         self.code = code
@@ -192,11 +195,22 @@ class TgtAdmin(object):
     def targets(self):
         return parse_show_targets(self.request("target", "show", what="show targets"))
 
+    def lookup(self, iqn):
+        """``(LiveTarget or None, [every tid])`` from one ``show target``.
+
+        tgtd can only name its targets all at once (its output grows ~1 KiB a target),
+        so only this target's block is parsed; the tids come from one regex scan.
+        """
+        text = self.request("target", "show", what="show targets")
+        tids = [int(tid) for tid in _TID_RE.findall(text)]
+        head = re.search(r"^Target \d+: %s$" % re.escape(iqn), text, re.MULTILINE)
+        if head is None:
+            return None, tids
+        end = text.find("\nTarget ", head.end())
+        return parse_show_targets(text[head.start():end if end >= 0 else len(text)])[0], tids
+
     def find(self, iqn):
-        for target in self.targets():
-            if target.iqn == iqn:
-                return target
-        return None
+        return self.lookup(iqn)[0]
 
     def accounts(self):
         text = self.request("account", "show", what="show accounts")
@@ -207,14 +221,14 @@ class TgtAdmin(object):
         return [t for t in self.targets() if real in t.luns.values()]
 
     # -- writing ----------------------------------------------------------------
-    def create(self, spec, existing=None):
+    def create(self, spec, tids=None):
         """Create the target of *spec* as tgt-admin would from its stanza.
 
-        *existing* is the list of running targets (to pick a free tid without asking
-        tgtd twice). On any failure the half-made target is removed again.
+        *tids* are the tids in use (to pick a free one without asking tgtd twice).
+        On any failure the half-made target is removed again.
         """
-        existing = self.targets() if existing is None else existing
-        tid = max([t.tid for t in existing] + [0]) + 1
+        tids = self.lookup(spec.iqn)[1] if tids is None else tids
+        tid = max(list(tids) + [0]) + 1
         self.lld = spec.driver
         self.request("target", "new", [("targetname", spec.iqn)], tid=tid, what="new target %s" % spec.iqn)
         try:

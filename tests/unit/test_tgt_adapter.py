@@ -1,0 +1,61 @@
+"""The tgt adapter against the real tgtd of the session fixture."""
+
+import os
+import uuid
+
+import pytest
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import ServiceUnavailable
+from ansible_collections.virtblock.volumes.plugins.module_utils.tgt import TgtAdmin, TgtError
+
+
+@pytest.fixture
+def spec(tmp_path):
+    path = tmp_path / "lun"
+    with open(path, "wb") as handle:
+        handle.truncate(4 * 1024 * 1024)
+    iqn = "iqn.2010-10.org.openstack:volume-%s" % uuid.uuid4()
+    return tgt_config.TargetSpec(iqn, str(path), incoming_users=[("u%s" % uuid.uuid4().hex[:10], "Password0123")],
+                                 initiator_names=["iqn.1993-08.org.debian:01:abc"])
+
+
+def test_create_matches_show_and_delete_drops_the_account(tgtd, spec):
+    admin = TgtAdmin(tgtd.control_port)
+    tid = admin.create(spec)
+    live = admin.find(spec.iqn)
+    assert live.tid == tid and live.luns == {1: os.path.realpath(spec.backing_store)}
+    assert live.accounts == spec.usernames and live.driver == "iscsi" and not live.in_use
+    assert sorted(live.acls) == ["ALL", "iqn.1993-08.org.debian:01:abc"]
+    assert live.matches(spec)
+    # tgtadm (the C client) sees the same target and account.
+    assert spec.iqn in tgtd.tgtadm("--lld", "iscsi", "--op", "show", "--mode", "target")
+    assert spec.usernames[0] in admin.accounts()
+
+    admin.delete(live)
+    assert admin.find(spec.iqn) is None
+    assert spec.usernames[0] not in admin.accounts()
+
+
+def test_a_different_backing_store_does_not_match(tgtd, spec, tmp_path):
+    admin = TgtAdmin(tgtd.control_port)
+    admin.create(spec)
+    other = tgt_config.TargetSpec(spec.iqn, str(tmp_path), incoming_users=spec.incoming_users,
+                                  initiator_names=spec.initiator_names)
+    assert not admin.find(spec.iqn).matches(other)
+    admin.delete(admin.find(spec.iqn))
+
+
+def test_a_failed_create_leaves_nothing(tgtd, spec):
+    admin = TgtAdmin(tgtd.control_port)
+    spec.backing_store = "/nonexistent/lun"
+    with pytest.raises(TgtError):
+        admin.create(spec)
+    assert admin.find(spec.iqn) is None
+    assert spec.usernames[0] not in admin.accounts()
+
+
+def test_no_tgtd_is_a_clear_error():
+    with pytest.raises(ServiceUnavailable) as err:
+        TgtAdmin(control_port=98).ping()
+    assert "tgtd is not running" in str(err.value)
