@@ -51,6 +51,23 @@ class TargetExport(object):
                                "'incominguser {{ chap_username }} {{ chap_password }}' when CHAP is on")
         return text, spec, credentials
 
+    def create_fast(self, text, spec):
+        """A first export (no target file yet): create the target at its preferred
+        tid in one probing request, then write the file. Returns the tid, or None
+        when tgtd already has the name or the tid (then plan/apply the slow way)."""
+        if self.current_text() is not None:
+            return None
+        tid = self.tgt.create_if_absent(spec)
+        if tid is None:
+            return None
+        try:
+            files.ensure_dir(self.volumes_dir)
+            files.write_atomically(self.path, text)
+        except Exception:
+            self.tgt.delete(self.tgt.find(self.iqn), force=True, accounts=spec.usernames)
+            raise
+        return tid
+
     def plan_present(self, text, spec, force=False):
         """Return (changed, live target) without changing anything."""
         live, tids = self.tgt.lookup(self.iqn)

@@ -24,6 +24,7 @@ import os
 import re
 import socket
 import struct
+import zlib
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     ServiceUnavailable, VolumeBackendAPIException)
@@ -55,7 +56,16 @@ _ERRORS = {
     22: "this operation isn't supported", 23: "unknown parameter",
     24: "this device has Prevent Removal set",
 }
-NO_TARGET, NO_USER, USER_EXIST = 4, 15, 14
+NO_TARGET, TARGET_EXIST, NO_USER = 4, 9, 15
+
+# Targets this collection creates get a tid derived from their IQN, far above the
+# small sequential tids tgt-admin hands out, so that creating one needs no listing.
+PREFERRED_TID_BASE = 1 << 20
+PREFERRED_TID_SPAN = 1 << 24
+
+
+def preferred_tid(iqn):
+    return PREFERRED_TID_BASE + zlib.crc32(iqn.encode("utf-8")) % PREFERRED_TID_SPAN
 
 # Cinder's write-cache off: tgt-admin's caching mode page with WCE cleared.
 WRITE_CACHE_OFF_MODE_PAGE = "8:0:18:0x10:0:0xff:0xff:0:0:0xff:0xff:0xff:0xff:0x80:0x14:0:0:0:0:0:0"
@@ -150,11 +160,11 @@ class TgtAdmin(object):
         self.socket_path = "%s.%d" % (os.environ.get("TGT_IPC_SOCKET", SOCKET_BASE), self.control_port)
 
     # -- the wire ---------------------------------------------------------------
-    def request(self, mode, op, params=None, tid=-1, lun=0, ac_dir=0, force=False, what=None):
+    def request(self, mode, op, params=None, tid=-1, lun=0, ac_dir=0, force=False, what=None, lld=None):
         body = b""
         if params:
             body = ",".join("%s=%s" % kv for kv in params).encode("utf-8") + b"\0"
-        header = _REQ.pack(_MODES[mode], _OPS[op], self.lld.encode("ascii"), _REQ.size + len(body),
+        header = _REQ.pack(_MODES[mode], _OPS[op], (lld or self.lld).encode("ascii"), _REQ.size + len(body),
                            tid, 0, lun, 0, 0, 0, ac_dir, 0, 1 if force else 0)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
@@ -229,8 +239,29 @@ class TgtAdmin(object):
         """
         tids = self.lookup(spec.iqn)[1] if tids is None else tids
         tid = max(list(tids) + [0]) + 1
-        self.lld = spec.driver
-        self.request("target", "new", [("targetname", spec.iqn)], tid=tid, what="new target %s" % spec.iqn)
+        self.request("target", "new", [("targetname", spec.iqn)], tid=tid, lld=spec.driver,
+                     what="new target %s" % spec.iqn)
+        return self._fill(tid, spec)
+
+    def create_if_absent(self, spec):
+        """Create the target at its preferred tid without listing every target.
+
+        tgtd refuses a new target whose tid or name is taken, so one request both
+        probes and creates. Returns the tid, or None when the name or the tid is
+        already in use (the caller then looks the target up the slow way).
+        """
+        tid = preferred_tid(spec.iqn)
+        try:
+            self.request("target", "new", [("targetname", spec.iqn)], tid=tid, lld=spec.driver,
+                         what="new target %s" % spec.iqn)
+        except TgtError as err:
+            if err.code == TARGET_EXIST:
+                return None
+            raise
+        return self._fill(tid, spec)
+
+    def _fill(self, tid, spec):
+        """LUN 1, write cache, CHAP accounts and ACL of a just-created target."""
         try:
             lun_params = [("path", spec.backing_store)]
             if spec.bs_type:

@@ -282,10 +282,13 @@ class IscsiTargetModule(VirtblockModule):
         if os.path.realpath(spec.backing_store) != os.path.realpath(p["backing_store"]):
             raise InvalidInput("the target template renders backing-store %s, expected %s"
                                % (spec.backing_store, p["backing_store"]))
-        changed, live, tids = export.plan_present(text, spec, force=p["force"])
-        tid = live.tid if live is not None else None
-        if changed and not self.check_mode:
-            tid = export.apply_present(text, spec, live, tids)
+        tid = None if self.check_mode else export.create_fast(text, spec)
+        changed = tid is not None
+        if not changed:
+            changed, live, tids = export.plan_present(text, spec, force=p["force"])
+            tid = live.tid if live is not None else None
+            if changed and not self.check_mode:
+                tid = export.apply_present(text, spec, live, tids)
         include_changed = ensure_include(p["tgt_include_file"], p["volumes_dir"], self.check_mode)
 
         secrets = [credentials[1]] if credentials else []

@@ -59,3 +59,25 @@ def test_no_tgtd_is_a_clear_error():
     with pytest.raises(ServiceUnavailable) as err:
         TgtAdmin(control_port=98).ping()
     assert "tgtd is not running" in str(err.value)
+
+
+def test_create_if_absent_probes_without_listing_and_gives_way(tgtd, spec, tmp_path):
+    from ansible_collections.virtblock.volumes.plugins.module_utils.tgt import preferred_tid
+    admin = TgtAdmin(tgtd.control_port)
+    tid = admin.create_if_absent(spec)
+    assert tid == preferred_tid(spec.iqn) and admin.find(spec.iqn).matches(spec)
+    # The name is taken now: the probe refuses and changes nothing.
+    assert admin.create_if_absent(spec) is None
+    assert admin.find(spec.iqn).tid == tid
+    admin.delete(admin.find(spec.iqn))
+
+    # Another target sits on the preferred tid: the probe gives way, create() still works.
+    squatter = tgt_config.TargetSpec("iqn.2010-10.org.example:squatter-%s" % uuid.uuid4().hex[:8],
+                                     spec.backing_store)
+    admin.request("target", "new", [("targetname", squatter.iqn)], tid=preferred_tid(spec.iqn))
+    assert admin.create_if_absent(spec) is None
+    assert admin.find(spec.iqn) is None
+    new_tid = admin.create(spec)
+    assert new_tid != preferred_tid(spec.iqn) and admin.find(spec.iqn).matches(spec)
+    admin.delete(admin.find(spec.iqn))
+    admin.delete(admin.find(squatter.iqn))
