@@ -19,9 +19,9 @@ description:
     local root disk (Nova's C(create_image_bdm)).
   - Returns the normalised mappings, boot order first, each with C(kind) - C(volume),
     C(snapshot), C(image), C(blank), C(local_image), C(swap) or C(ephemeral).
-  - Fails with Nova's error class and message, e.g. C(InvalidBDMBootSequence: Block Device
+  - 'Fails with Nova''s error class and message, e.g. C(InvalidBDMBootSequence: Block Device
     Mapping is Invalid: Boot sequence for the instance and image/block device mapping
-    combination is not valid.)
+    combination is not valid.)'
   - Runs on the controller. Checks that need Cinder or Glance (the volume, snapshot or image
     exists) are not made here.
 positional: image_ref, flavor

@@ -13,14 +13,14 @@ short_description: Keep a volume's Nova block_device_mapping row
 description:
   - The row Nova keeps in its C(block_device_mapping) table for a volume attached to an
     instance, in the collection's record store.
-  - O(state=reserved) is nova-api's C(_check_volume_already_attached_to_instance) followed by
-    nova-compute's C(reserve_block_device_name) - the same volume on the same instance is
+  - 'O(state=reserved) is nova-api''s C(_check_volume_already_attached_to_instance) followed by
+    nova-compute''s C(reserve_block_device_name) - the same volume on the same instance is
     refused with C(Invalid volume: volume <id> already attached); the device name is the first
-    free one on the bus (C(vd) virtio, C(sd) scsi/usb/sata, C(hd) ide, ...) after the names
-    in the instance's rows and those the live domain reports (O(in_use_device_names)), gaps
+    free one on the bus (C(vd) virtio, C(sd) scsi/usb/sata, C(hd) ide, ...) after the names in
+    the instance''s rows and those the live domain reports (O(in_use_device_names)), gaps
     first, C(vdz) then C(vdaa) when O(max_disk_devices_to_attach) allows more than 26; ide
-    takes 4. A requested O(device_name) is checked like Nova's C(match_device)
-    (C(InvalidDevicePath)) and refused when in use (C(DevicePathInUse)).
+    takes 4. A requested O(device_name) is checked like Nova''s C(match_device)
+    (C(InvalidDevicePath)) and refused when in use (C(DevicePathInUse)).'
   - O(state=present) saves O(connection_info), O(attachment_id) and the other fields (Nova's
     C(bdm.save()) after the attach); it creates the row first when there is none.
   - O(state=absent) soft-deletes the row as Nova does (C(deleted) = C(id), C(deleted_at)).

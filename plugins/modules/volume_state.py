@@ -16,15 +16,15 @@ description:
   - O(state=present) makes sure the volume record exists (C(available) when new) with the
     given O(size), O(multiattach), O(readonly), O(bootable); O(state=absent) deletes it, which
     Cinder allows only from C(available) or an error status with no attachment.
-  - The other states are the wanted state of the attachment of O(instance_uuid) -
-    V(reserved) and V(attaching) (Cinder's C(attachment_create) / C(reserve_volume) - the
-    volume must be C(available), or C(in-use) when multiattach; an in-use volume without
-    multiattach gives C(Invalid volume: volume is already attached); a readonly volume refuses
-    C(rw) with C(InvalidVolumeAttachMode); another mode while attaching gives C(being attached
-    by different mode)), V(attached) (C(in-use); from C(detaching) this is Cinder's
+  - 'The other states are the wanted state of the attachment of O(instance_uuid) - V(reserved)
+    and V(attaching) (Cinder''s C(attachment_create) / C(reserve_volume) - the volume must be
+    C(available), or C(in-use) when multiattach; an in-use volume without multiattach gives
+    C(Invalid volume: volume is already attached); a readonly volume refuses C(rw) with
+    C(InvalidVolumeAttachMode); another mode while attaching gives C(being attached by
+    different mode)), V(attached) (C(in-use); from C(detaching) this is Cinder''s
     C(roll_detaching)), V(detaching) (C(begin_detaching), only from attached), V(detached)
     (C(attachment_delete) / C(unreserve_volume) - the volume is C(available) again when the
-    last attachment goes) and V(error_attaching) (a failed attach).
+    last attachment goes) and V(error_attaching) (a failed attach).'
   - The volume's C(status) follows its attachments - an operation under way first
     (C(detaching), C(attaching), C(reserved)), then C(in-use), else C(available).
 version_added: 0.1.0
