@@ -56,3 +56,111 @@ class ISCSITargetRemoveFailed(VirtblockError):
 
 class ServiceUnavailable(VirtblockError):
     """An outside daemon (tgtd, libvirtd, the database) cannot be reached."""
+
+
+# --- Nova: device names and block device mappings (nova/exception.py wording) ---
+
+class InvalidDevicePath(VirtblockError):
+    """Nova ``InvalidDevicePath``."""
+
+    def __init__(self, path):
+        super(InvalidDevicePath, self).__init__(
+            "The supplied device path (%s) is invalid." % (path,))
+
+
+class DevicePathInUse(VirtblockError):
+    """Nova ``DevicePathInUse``."""
+
+    def __init__(self, path):
+        super(DevicePathInUse, self).__init__(
+            "The supplied device path (%s) is in use." % (path,))
+
+
+class InvalidBDM(VirtblockError):
+    """Nova ``InvalidBDM`` and its subclasses; ``nova_class`` names the Nova class."""
+
+    nova_class = "InvalidBDM"
+    default = "Block Device Mapping is Invalid."
+
+    def __init__(self, message=None):
+        super(InvalidBDM, self).__init__(message or self.default)
+
+
+class InvalidBDMFormat(InvalidBDM):
+    nova_class = "InvalidBDMFormat"
+
+    def __init__(self, details):
+        super(InvalidBDMFormat, self).__init__("Block Device Mapping is Invalid: %s" % details)
+
+
+class InvalidBDMBootSequence(InvalidBDM):
+    nova_class = "InvalidBDMBootSequence"
+    default = ("Block Device Mapping is Invalid: Boot sequence for the instance and "
+               "image/block device mapping combination is not valid.")
+
+
+class InvalidBDMLocalsLimit(InvalidBDM):
+    nova_class = "InvalidBDMLocalsLimit"
+    default = ("Block Device Mapping is Invalid: You specified more local devices than "
+               "the limit allows")
+
+
+class InvalidBDMEphemeralSize(InvalidBDM):
+    nova_class = "InvalidBDMEphemeralSize"
+    default = ("Ephemeral disks requested are larger than the instance type allows. If no "
+               "size is given in one block device mapping, flavor ephemeral size will be used.")
+
+
+class InvalidBDMSwapSize(InvalidBDM):
+    nova_class = "InvalidBDMSwapSize"
+    default = "Swap drive requested is larger than instance type allows."
+
+
+class InvalidBDMDiskBus(InvalidBDM):
+    nova_class = "InvalidBDMDiskBus"
+
+    def __init__(self, disk_bus):
+        super(InvalidBDMDiskBus, self).__init__(
+            "Block Device Mapping is invalid: The provided disk bus %s is not valid." % disk_bus)
+
+
+class TooManyDiskDevices(InvalidBDM):
+    nova_class = "TooManyDiskDevices"
+
+    def __init__(self, maximum):
+        super(TooManyDiskDevices, self).__init__(
+            "The maximum allowed number of disk devices (%d) to attach to a single instance "
+            "has been exceeded." % maximum)
+
+
+class ValidationError(VirtblockError):
+    """Nova API ``ValidationError`` (the JSON-schema check of a request body)."""
+
+
+class VolumeBDMNotFound(VirtblockError):
+    """Nova ``VolumeBDMNotFound``."""
+
+    def __init__(self, volume_id):
+        super(VolumeBDMNotFound, self).__init__(
+            "No volume Block Device Mapping with id %s." % volume_id)
+
+
+# --- Cinder: volumes and attachments (cinder/exception.py wording) ---
+
+class InvalidVolumeAttachMode(VirtblockError):
+    """Cinder ``InvalidVolumeAttachMode``."""
+
+    def __init__(self, mode, volume_id):
+        super(InvalidVolumeAttachMode, self).__init__(
+            "Invalid attaching mode '%s' for volume %s." % (mode, volume_id))
+
+
+class VolumeNotFound(VirtblockError):
+    """Cinder ``VolumeNotFound``."""
+
+    def __init__(self, volume_id):
+        super(VolumeNotFound, self).__init__("Volume %s could not be found." % volume_id)
+
+
+class StoreError(VirtblockError):
+    """The record store (database) is unusable: not a database, newer schema, ..."""

@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Nova's rules for a volume's block_device_mapping row. Pure functions, no I/O.
+
+- ``check_not_attached``: nova-api's ``_check_volume_already_attached_to_instance``.
+- ``stored_connection_info``: what of ``connection_info`` goes into the row.
+- ``attachment_view``: the ``os-volume_attachments`` index/show item
+  (``_translate_attachment_detail_view``).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import json
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidVolume
+
+# Keys in connection_info["data"] that are secrets. Nova stores connection_info as Cinder
+# returned it, CHAP secret and ceph keyring included, in the clear. We do NOT: these keys are
+# dropped before the row is written. A detach needs none of them: os-brick's
+# disconnect_volume works from the target IQN, portal and LUN; an RBD network disk is detached
+# by its target dev, and its key lives in the libvirt secret named by ``secret_uuid``, which
+# is kept. The names of the dropped keys are recorded in ``data.virtblock_secrets_removed`` so
+# that a reader (and a re-attach) knows to fetch them again from the storage side.
+SECRET_KEYS = ("auth_password", "discovery_auth_password", "keyring", "secret",
+               "target_auth_password", "password", "chap_secret")
+STRIPPED_MARK = "virtblock_secrets_removed"
+
+
+def check_not_attached(volume_id, existing_rows):
+    """Raise Nova's InvalidVolume when *existing_rows* (the instance's live rows for this
+    volume) is not empty."""
+    if existing_rows:
+        raise InvalidVolume("volume %s already attached" % volume_id)
+
+
+def _strip(mapping, removed, path):
+    for key in list(mapping):
+        value = mapping[key]
+        if key in SECRET_KEYS:
+            if value not in (None, ""):
+                removed.append(path + key)
+            del mapping[key]
+        elif isinstance(value, dict):
+            _strip(value, removed, path + key + ".")
+
+
+def stored_connection_info(connection_info):
+    """Return the JSON text to store for *connection_info* (a dict, a JSON text or None),
+    with every secret removed, and the list of removed keys."""
+    if connection_info in (None, ""):
+        return None, []
+    if isinstance(connection_info, str):
+        connection_info = json.loads(connection_info)
+    info = copy.deepcopy(connection_info)
+    removed = []
+    _strip(info, removed, "")
+    data = info.get("data")
+    if removed and isinstance(data, dict):
+        data[STRIPPED_MARK] = sorted(removed)
+    elif removed:
+        info[STRIPPED_MARK] = sorted(removed)
+    return json.dumps(info, sort_keys=True), removed
+
+
+def attachment_view(row):
+    """One ``volumeAttachment`` as Nova's API shows it (2.70 tag, 2.79
+    delete_on_termination, 2.89 attachment_id and bdm_uuid)."""
+    return {
+        "id": row["volume_id"],
+        "volumeId": row["volume_id"],
+        "serverId": row["instance_uuid"],
+        "device": row["device_name"],
+        "tag": row["tag"],
+        "delete_on_termination": bool(row["delete_on_termination"]),
+        "attachment_id": row["attachment_id"],
+        "bdm_uuid": row["uuid"],
+    }

@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""The record operations the modules run inside one store transaction.
+
+Each function takes the open transaction (``Tx`` of the store adapter, passed in: this file
+does not import the adapter) and the module's parameters, applies the pure rules
+(``device_names``, ``bdm_rules``, ``volume_states``) and returns ``(changed, before, after)``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import json
+import uuid
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_rules import (
+    check_not_attached, stored_connection_info)
+from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (
+    next_device_name, prepend_dev)
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    VolumeNotFound, InvalidInput)
+from ansible_collections.virtblock.volumes.plugins.module_utils import volume_states
+
+# Optional BDM fields a caller may set; None means "leave as it is".
+BDM_FIELDS = ("attachment_id", "boot_index", "tag", "delete_on_termination", "volume_size",
+              "source_type", "destination_type", "device_type", "guest_format", "image_id",
+              "snapshot_id", "volume_type", "disk_bus")
+
+
+def bdm_lock(instance_uuid):
+    return "instance:%s" % instance_uuid
+
+
+def volume_lock(volume_id):
+    return "volume:%s" % volume_id
+
+
+def _new_bdm(tx, p):
+    rows = tx.bdm_rows(instance_uuid=p["instance_uuid"])
+    in_use = [row["device_name"] for row in rows] + list(p.get("in_use_device_names") or [])
+    device = next_device_name(p.get("disk_bus") or "virtio", in_use,
+                              requested=p.get("device_name"),
+                              max_disk_devices_to_attach=p.get("max_disk_devices_to_attach", -1))
+    values = {
+        "uuid": str(uuid.uuid4()), "instance_uuid": p["instance_uuid"],
+        "volume_id": p["volume_id"], "device_name": device,
+        "source_type": "volume", "destination_type": "volume",
+        "disk_bus": p.get("disk_bus") or "virtio", "device_type": "disk",
+        "delete_on_termination": False, "no_device": False,
+    }
+    for field in BDM_FIELDS:
+        if p.get(field) is not None:
+            values[field] = p[field]
+    return tx.bdm_insert(values)
+
+
+def reserve_bdm(tx, p):
+    """Nova's ``_check_volume_already_attached_to_instance`` + ``reserve_block_device_name``.
+
+    A row still reserved (no connection_info yet) and asked for again is this same
+    reservation run twice: unchanged. A row with connection_info is an attached volume:
+    Nova's "volume X already attached", unless ``already_attached`` is ``ok``."""
+    rows = tx.bdm_rows(instance_uuid=p["instance_uuid"], volume_id=p["volume_id"])
+    if rows:
+        row = rows[0]
+        wanted = p.get("device_name")
+        same = row["connection_info"] is None and (
+            not wanted or prepend_dev(wanted) == row["device_name"])
+        if not same and p.get("already_attached") != "ok":
+            check_not_attached(p["volume_id"], rows)
+        return False, row, row
+    row = _new_bdm(tx, p)
+    return True, None, row
+
+
+def save_bdm(tx, p):
+    """Nova's ``bdm.save()`` after attach: connection_info (secrets removed) and fields."""
+    rows = tx.bdm_rows(instance_uuid=p["instance_uuid"], volume_id=p["volume_id"])
+    before = rows[0] if rows else None
+    row = before if before is not None else _new_bdm(tx, p)
+    updates = {}
+    if p.get("connection_info") is not None:
+        text, _removed = stored_connection_info(p["connection_info"])
+        old = json.loads(row["connection_info"]) if row["connection_info"] else None
+        if old != json.loads(text):
+            updates["connection_info"] = text
+    for field in BDM_FIELDS:
+        if p.get(field) is not None and row.get(field) != p[field]:
+            updates[field] = p[field]
+    if p.get("device_name") and prepend_dev(p["device_name"]) != row["device_name"]:
+        raise InvalidInput("volume %s is on instance %s as %s, not %s: detach it first"
+                           % (p["volume_id"], p["instance_uuid"], row["device_name"],
+                              p["device_name"]))
+    after = tx.bdm_update(row["id"], updates) if updates else row
+    return before is None or bool(updates), before, after
+
+
+def delete_bdm(tx, p):
+    """Nova's ``bdm.destroy()``: soft delete of the instance's live rows for the volume."""
+    rows = tx.bdm_rows(instance_uuid=p["instance_uuid"], volume_id=p["volume_id"])
+    if not rows:
+        return False, None, None
+    for row in rows:
+        tx.bdm_soft_delete(row["id"])
+    return True, rows[0], None
+
+
+VOLUME_FIELDS = ("size", "multiattach", "readonly", "bootable", "display_name")
+
+
+def set_volume(tx, p):
+    """The volume record (``present``/``absent``) or one attachment's state (the others)."""
+    volume_id = p["volume_id"]
+    volume = tx.volume_get(volume_id)
+    state = p["state"]
+    before = {"volume": volume, "attachments": tx.attachments(volume_id) if volume else []}
+
+    if state == "present":
+        if volume is None:
+            values = {"id": volume_id, "status": "available", "attach_status": "detached"}
+            for field in VOLUME_FIELDS:
+                if p.get(field) is not None:
+                    values[field] = p[field]
+            tx.volume_insert(values)
+            return True, before, _snapshot(tx, volume_id)
+        updates = dict((f, p[f]) for f in VOLUME_FIELDS
+                       if p.get(f) is not None and volume.get(f) != p[f])
+        if updates:
+            tx.volume_update(volume_id, updates)
+        return bool(updates), before, _snapshot(tx, volume_id)
+
+    if state == "absent":
+        if volume is None:
+            return False, before, before
+        volume_states.check_delete(volume, before["attachments"])
+        tx.volume_delete(volume_id)
+        return True, before, {"volume": None, "attachments": []}
+
+    if volume is None:
+        raise VolumeNotFound(volume_id)
+    if not p.get("instance_uuid"):
+        raise InvalidInput("instance_uuid is required for state %s" % state)
+    attachments = before["attachments"]
+    changed, action, fields = volume_states.plan(
+        volume, attachments, p["instance_uuid"], state, mode=p.get("attach_mode") or "rw",
+        attachment_id=p.get("attachment_id"))
+    if not changed:
+        return False, before, before
+    stamp = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+    if action == "create":
+        values = {"id": fields.get("id") or str(uuid.uuid4()), "volume_id": volume_id,
+                  "instance_uuid": p["instance_uuid"], "attach_status": fields["attach_status"],
+                  "attach_mode": fields["attach_mode"], "attached_host": p.get("host"),
+                  "mountpoint": p.get("mountpoint")}
+        if fields["attach_status"] == "attached":
+            values["attach_time"] = stamp
+        tx.attachment_insert(values)
+    else:
+        mine = [a for a in attachments if a["instance_uuid"] == p["instance_uuid"]][0]
+        if action == "delete":
+            tx.attachment_delete(mine["id"])
+        else:
+            values = dict(fields)
+            if fields["attach_status"] == "attached":
+                values["attach_time"] = stamp
+                for key in ("host", "mountpoint"):
+                    if p.get(key):
+                        values["attached_host" if key == "host" else key] = p[key]
+            tx.attachment_update(mine["id"], values)
+    status, attach_status = volume_states.volume_status(tx.attachments(volume_id))
+    tx.volume_update(volume_id, {"status": status, "attach_status": attach_status})
+    return True, before, _snapshot(tx, volume_id)
+
+
+def _snapshot(tx, volume_id):
+    return {"volume": tx.volume_get(volume_id), "attachments": tx.attachments(volume_id)}

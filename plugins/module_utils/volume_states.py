@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Cinder's volume and attachment state rules. Pure functions, no I/O.
+
+A volume is a dict with ``id``, ``status``, ``multiattach``, ``readonly``; its live
+attachments a list of dicts with ``id``, ``instance_uuid``, ``attach_status``,
+``attach_mode``. ``plan`` takes the wanted state of one attachment (the one of
+*instance_uuid*) and returns what to write, or raises Cinder's error with Cinder's wording:
+
+- ``reserved`` / ``attaching``: Cinder ``attachment_create`` / ``reserve_volume``: the volume
+  must be ``available`` (or ``in-use``/``reserved``/``attaching`` when multiattach); an in-use
+  volume without multiattach refuses a second attach (InvalidVolume); a readonly volume
+  refuses ``rw`` (InvalidVolumeAttachMode); attaching again with another mode while
+  attaching is refused ("being attached by different mode").
+- ``attached``: Cinder ``attach_volume`` / ``attachment_complete``: ``in-use``; from
+  ``detaching`` it is ``roll_detaching``.
+- ``detaching``: Cinder ``begin_detaching``: only from ``attached``.
+- ``detached``: Cinder ``attachment_delete`` / ``unreserve_volume``: the attachment goes; the
+  volume is ``available`` when it was the last one, else it stays ``in-use``.
+- ``error_attaching``: a failed attach marks the attachment and the volume.
+
+The volume's status follows its attachments (``volume_status``).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    InvalidInput, InvalidVolume, InvalidVolumeAttachMode)
+
+ATTACH_MODES = ("rw", "ro")
+ATTACHMENT_STATES = ("reserved", "attaching", "attached", "detaching", "detached",
+                     "error_attaching")
+# What Cinder lets go (volume delete): the statuses a volume may be deleted from.
+DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
+
+# How far along an attachment is: a wanted state behind the current one is already met.
+_ORDER = {"reserved": 1, "attaching": 2, "attached": 3}
+
+
+def volume_status(attachments):
+    """The volume's ``(status, attach_status)`` from its live attachments: an operation
+    under way shows first (as Cinder sets it when the operation starts), then ``in-use``."""
+    states = set(att["attach_status"] for att in attachments)
+    if not states:
+        return "available", "detached"
+    for state in ("detaching", "attaching", "reserved"):
+        if state in states:
+            return state, state
+    if "attached" in states:
+        return "in-use", "attached"
+    return "error_attaching", "error_attaching"
+
+
+def _check_new_attach(volume, attachments, mode):
+    """Cinder ``_attachment_reserve`` / ``reserve_volume`` and ``attach_volume``'s mode check."""
+    status = volume["status"]
+    if volume.get("multiattach"):
+        allowed = ("available", "in-use", "reserved", "attaching")
+    else:
+        allowed = ("available",)
+    if status not in allowed:
+        if status == "in-use" and not volume.get("multiattach"):
+            raise InvalidVolume("volume is already attached")
+        raise InvalidVolume("Volume %s status must be %s" % (volume["id"], " or ".join(allowed)))
+    if volume.get("readonly") and mode != "ro":
+        raise InvalidVolumeAttachMode(mode, volume["id"])
+
+
+def plan(volume, attachments, instance_uuid, wanted, mode="rw", attachment_id=None):
+    """Return ``(changed, attachment_action, new_fields)``.
+
+    *attachment_action* is ``None`` (nothing to do), ``"create"``, ``"update"`` or
+    ``"delete"``; *new_fields* are the attachment's new values (``attach_status``,
+    ``attach_mode``, and the ``id`` to use when creating)."""
+    if wanted not in ATTACHMENT_STATES:
+        raise InvalidInput("attachment state %r is not one of %s"
+                           % (wanted, ", ".join(ATTACHMENT_STATES)))
+    if mode not in ATTACH_MODES:
+        raise InvalidInput("attach mode %r is not one of rw, ro" % (mode,))
+    mine = [att for att in attachments if att["instance_uuid"] == instance_uuid]
+    current = mine[0] if mine else None
+
+    if wanted == "detached":
+        if current is None:
+            return False, None, {}
+        return True, "delete", {"attach_status": "detached"}
+
+    if current is None:
+        if wanted in ("detaching", "error_attaching"):
+            raise InvalidVolume("volume %s has no attachment for instance %s"
+                                % (volume["id"], instance_uuid))
+        _check_new_attach(volume, attachments, mode)
+        return True, "create", {"attach_status": wanted, "attach_mode": mode,
+                                "id": attachment_id}
+
+    state = current["attach_status"]
+    if attachment_id and current.get("id") != attachment_id:
+        raise InvalidVolume("volume %s is attached to instance %s by attachment %s, not %s"
+                            % (volume["id"], instance_uuid, current.get("id"), attachment_id))
+    if state == wanted:
+        if current.get("attach_mode") and current["attach_mode"] != mode and wanted != "detaching":
+            raise InvalidVolume("being attached by different mode")
+        return False, None, {}
+
+    if wanted == "detaching":
+        if state != "attached":
+            raise InvalidVolume("Unable to detach volume. Volume status must be 'in-use' and "
+                                "attach_status must be 'attached' to detach.")
+        return True, "update", {"attach_status": "detaching"}
+
+    if wanted == "error_attaching":
+        if state not in ("reserved", "attaching"):
+            raise InvalidVolume("volume %s is %s on instance %s, not being attached"
+                                % (volume["id"], state, instance_uuid))
+        return True, "update", {"attach_status": "error_attaching"}
+
+    # reserved / attaching / attached
+    if state == "detaching":
+        if wanted != "attached":
+            raise InvalidVolume("volume %s is being detached from instance %s"
+                                % (volume["id"], instance_uuid))
+        return True, "update", {"attach_status": "attached"}   # roll_detaching
+    if state == "error_attaching":
+        # A retry after a failed attach starts over, with the same checks as a new one.
+        others = [att for att in attachments if att is not current]
+        _check_new_attach(dict(volume, status=volume_status(others)[0]), others, mode)
+        return True, "update", {"attach_status": wanted, "attach_mode": mode}
+    if current.get("attach_mode") and current["attach_mode"] != mode:
+        raise InvalidVolume("being attached by different mode")
+    if volume.get("readonly") and mode != "ro":
+        raise InvalidVolumeAttachMode(mode, volume["id"])
+    if _ORDER[wanted] <= _ORDER[state]:
+        return False, None, {}
+    return True, "update", {"attach_status": wanted, "attach_mode": mode}
+
+
+def check_delete(volume, attachments):
+    """Cinder ``volume delete``'s condition."""
+    if attachments or volume["status"] not in DELETABLE:
+        raise InvalidVolume(
+            "Volume status must be available or error or error_restoring or error_extending "
+            "or error_managing and must not be migrating, attached, belong to a group, have "
+            "snapshots, awaiting a transfer, or be disassociated from snapshots after volume "
+            "transfer.")

@@ -1,0 +1,103 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: bdm_info
+short_description: Read an instance's Nova block_device_mapping rows
+description:
+  - Nova's C(os-volume_attachments) views over the record store - the index (every volume
+    attached to the instance) and, with O(volume_id), show (that one volume; C(No volume Block
+    Device Mapping with id <id>.) when it is not attached) - plus the full rows.
+version_added: 0.1.0
+author: virtblock developers
+extends_documentation_fragment:
+  - virtblock.volumes.store
+options:
+  instance_uuid:
+    description: The instance UUID.
+    type: str
+    required: true
+  volume_id:
+    description: Show this volume's attachment only.
+    type: str
+  include_deleted:
+    description: Also return soft-deleted rows in RV(block_device_mappings) (never in the views).
+    type: bool
+    default: false
+notes:
+  - Supports C(check_mode); it changes nothing.
+'''
+
+EXAMPLES = r'''
+- name: What does the VM have attached
+  virtblock.volumes.bdm_info:
+    instance_uuid: "{{ vm_uuid }}"
+  register: attached
+
+- name: The device name of one volume
+  virtblock.volumes.bdm_info:
+    instance_uuid: "{{ vm_uuid }}"
+    volume_id: "{{ volume_id }}"
+  register: one
+'''
+
+RETURN = r'''
+volumeAttachments:
+  description: Nova's index view, one item per volume row.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2, volumeId: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2,
+            serverId: 55888641-5569-4d50-a6c3-eeb8f6d51c34, device: /dev/vdb, tag: null,
+            delete_on_termination: false, attachment_id: null, bdm_uuid: 0b3f4fca-30d6-4262-ac44-482a6eea7f14}]
+volumeAttachment:
+  description: Nova's show view.
+  returned: when O(volume_id) is given
+  type: dict
+block_device_mappings:
+  description: The full rows (C(connection_info) as a dict, secrets never stored).
+  returned: always
+  type: list
+  elements: dict
+'''
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_rules import attachment_view
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeBDMNotFound
+from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
+
+
+class BdmInfoModule(RecordModule):
+    record_spec = dict(
+        instance_uuid=dict(type="str", required=True),
+        volume_id=dict(type="str"),
+        include_deleted=dict(type="bool", default=False),
+    )
+
+    def run(self):
+        params = self.checked_params()
+        instance, volume = params["instance_uuid"], params["volume_id"]
+        rows = self.store().run(lambda tx: tx.bdm_rows(
+            instance_uuid=instance, volume_id=volume,
+            include_deleted=self.params["include_deleted"]), dry_run=True)
+        rows = [self.row_out(row) for row in rows]
+        views = [attachment_view(row) for row in rows if row["volume_id"] and not row["deleted"]]
+        result = dict(changed=False, volumeAttachments=views, block_device_mappings=rows)
+        if volume:
+            if not views:
+                raise VolumeBDMNotFound(volume)
+            result["volumeAttachment"] = views[0]
+        return result
+
+
+def main():
+    BdmInfoModule()()
+
+
+if __name__ == "__main__":
+    main()

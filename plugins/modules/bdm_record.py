@@ -1,0 +1,191 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: bdm_record
+short_description: Keep a volume's Nova block_device_mapping row
+description:
+  - The row Nova keeps in its C(block_device_mapping) table for a volume attached to an
+    instance, in the collection's record store.
+  - 'O(state=reserved) is nova-api''s C(_check_volume_already_attached_to_instance) followed by
+    nova-compute''s C(reserve_block_device_name) - the same volume on the same instance is
+    refused with C(Invalid volume: volume <id> already attached); the device name is the first
+    free one on the bus (C(vd) virtio, C(sd) scsi/usb/sata, C(hd) ide, ...) after the names in
+    the instance''s rows and those the live domain reports (O(in_use_device_names)), gaps
+    first, C(vdz) then C(vdaa) when O(max_disk_devices_to_attach) allows more than 26; ide
+    takes 4. A requested O(device_name) is checked like Nova''s C(match_device)
+    (C(InvalidDevicePath)) and refused when in use (C(DevicePathInUse)).'
+  - O(state=present) saves O(connection_info), O(attachment_id) and the other fields (Nova's
+    C(bdm.save()) after the attach); it creates the row first when there is none.
+  - O(state=absent) soft-deletes the row as Nova does (C(deleted) = C(id), C(deleted_at)).
+  - Unlike Nova, secrets in O(connection_info) (CHAP C(auth_password), ceph C(keyring), ...)
+    are not stored; the keys dropped are listed in C(data.virtblock_secrets_removed). What a
+    detach needs (target IQN, portal, LUN, user, libvirt C(secret_uuid)) is kept.
+version_added: 0.1.0
+author: virtblock developers
+extends_documentation_fragment:
+  - virtblock.volumes.store
+options:
+  instance_uuid:
+    description: The instance (libvirt domain) UUID.
+    type: str
+    required: true
+  volume_id:
+    description: The volume UUID.
+    type: str
+    required: true
+  state:
+    description: V(reserved), V(present) or V(absent), as above.
+    type: str
+    choices: [reserved, present, absent]
+    default: present
+  device_name:
+    description: The device the operator asks for (C(/dev/vdc)), as Nova's attach API C(device).
+    type: str
+  disk_bus:
+    description: The disk bus; decides the device prefix.
+    type: str
+    choices: [virtio, scsi, sata, usb, ide, xen, fdc, uml]
+    default: virtio
+  device_type:
+    description: Nova's C(device_type).
+    type: str
+    choices: [disk, cdrom, floppy, lun]
+    default: disk
+  in_use_device_names:
+    description: Target devs the live domain reports (C(vda) or C(/dev/vda)), taken as in use.
+    type: list
+    elements: str
+    default: []
+  max_disk_devices_to_attach:
+    description: Nova's C([compute] max_disk_devices_to_attach); below 0 means 26 per bus.
+    type: int
+    default: -1
+  already_attached:
+    description:
+      - What O(state=reserved) does when the volume already has a row with C(connection_info)
+        on this instance - V(fail) as Nova does, or V(ok) (unchanged, the row returned).
+    type: str
+    choices: [fail, ok]
+    default: fail
+  connection_info:
+    description:
+      - Cinder's C(connection_info) for the attachment. Secrets in it are masked in the
+        module's output and are not stored.
+    type: dict
+  attachment_id:
+    description: Cinder attachment UUID.
+    type: str
+  boot_index:
+    description: Nova's C(boot_index).
+    type: int
+  tag:
+    description: Device tag (Nova's C(tag)).
+    type: str
+  delete_on_termination:
+    description: Nova's C(delete_on_termination).
+    type: bool
+  volume_size:
+    description: Volume size in GiB.
+    type: int
+notes:
+  - Supports C(check_mode) and C(diff_mode).
+'''
+
+EXAMPLES = r'''
+- name: Reserve the next device name for the volume
+  virtblock.volumes.bdm_record:
+    instance_uuid: "{{ vm_uuid }}"
+    volume_id: "{{ volume_id }}"
+    state: reserved
+    in_use_device_names: "{{ live_disks }}"
+  register: reservation
+
+- name: Record the attachment once libvirt has it
+  virtblock.volumes.bdm_record:
+    instance_uuid: "{{ vm_uuid }}"
+    volume_id: "{{ volume_id }}"
+    state: present
+    attachment_id: "{{ attachment_id }}"
+    connection_info: "{{ export.connection_info }}"
+  no_log: true
+
+- name: Forget it after the detach
+  virtblock.volumes.bdm_record:
+    instance_uuid: "{{ vm_uuid }}"
+    volume_id: "{{ volume_id }}"
+    state: absent
+'''
+
+RETURN = r'''
+device_name:
+  description: The row's device name.
+  returned: when the row exists after the task
+  type: str
+  sample: /dev/vdb
+bdm:
+  description: The whole row, C(connection_info) as a dict (secrets removed).
+  returned: when the row exists after the task
+  type: dict
+volume_attachment:
+  description: The row as Nova's C(os-volume_attachments) shows it.
+  returned: when the row exists after the task
+  type: dict
+  sample: {id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2, volumeId: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2,
+           serverId: 55888641-5569-4d50-a6c3-eeb8f6d51c34, device: /dev/vdb, tag: null,
+           delete_on_termination: false, attachment_id: null, bdm_uuid: 0b3f4fca-30d6-4262-ac44-482a6eea7f14}
+'''
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_rules import attachment_view
+from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
+from ansible_collections.virtblock.volumes.plugins.module_utils import records
+
+
+class BdmRecordModule(RecordModule):
+    record_spec = dict(
+        instance_uuid=dict(type="str", required=True),
+        volume_id=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["reserved", "present", "absent"]),
+        device_name=dict(type="str"),
+        disk_bus=dict(type="str", default="virtio",
+                      choices=["virtio", "scsi", "sata", "usb", "ide", "xen", "fdc", "uml"]),
+        device_type=dict(type="str", default="disk", choices=["disk", "cdrom", "floppy", "lun"]),
+        in_use_device_names=dict(type="list", elements="str", default=[]),
+        max_disk_devices_to_attach=dict(type="int", default=-1),
+        already_attached=dict(type="str", default="fail", choices=["fail", "ok"]),
+        connection_info=dict(type="dict"),
+        attachment_id=dict(type="str"),
+        boot_index=dict(type="int"),
+        tag=dict(type="str"),
+        delete_on_termination=dict(type="bool"),
+        volume_size=dict(type="int"),
+    )
+
+    def run(self):
+        params = self.checked_params()
+        self.hide_secrets(params.get("connection_info"))
+        operation = {"reserved": records.reserve_bdm, "present": records.save_bdm,
+                     "absent": records.delete_bdm}[params["state"]]
+        changed, before, after = self.store().run(
+            lambda tx: operation(tx, params), lock=records.bdm_lock(params["instance_uuid"]),
+            dry_run=self.check_mode)
+        extra = {}
+        if after is not None:
+            after = self.row_out(after)
+            extra = dict(bdm=after, device_name=after["device_name"],
+                         volume_attachment=attachment_view(after))
+        return self.result(changed, self.row_out(before), after, **extra)
+
+
+def main():
+    BdmRecordModule()()
+
+
+if __name__ == "__main__":
+    main()

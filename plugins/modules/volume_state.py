@@ -1,0 +1,165 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: volume_state
+short_description: Cinder's volume and attachment states
+description:
+  - Keeps a Cinder-style volume record and its attachments in the record store and applies
+    Cinder's rules to every change, with Cinder's messages.
+  - O(state=present) makes sure the volume record exists (C(available) when new) with the
+    given O(size), O(multiattach), O(readonly), O(bootable); O(state=absent) deletes it, which
+    Cinder allows only from C(available) or an error status with no attachment.
+  - 'The other states are the wanted state of the attachment of O(instance_uuid) - V(reserved)
+    and V(attaching) (Cinder''s C(attachment_create) / C(reserve_volume) - the volume must be
+    C(available), or C(in-use) when multiattach; an in-use volume without multiattach gives
+    C(Invalid volume: volume is already attached); a readonly volume refuses C(rw) with
+    C(InvalidVolumeAttachMode); another mode while attaching gives C(being attached by
+    different mode)), V(attached) (C(in-use); from C(detaching) this is Cinder''s
+    C(roll_detaching)), V(detaching) (C(begin_detaching), only from attached), V(detached)
+    (C(attachment_delete) / C(unreserve_volume) - the volume is C(available) again when the
+    last attachment goes) and V(error_attaching) (a failed attach).'
+  - The volume's C(status) follows its attachments - an operation under way first
+    (C(detaching), C(attaching), C(reserved)), then C(in-use), else C(available).
+version_added: 0.1.0
+author: virtblock developers
+extends_documentation_fragment:
+  - virtblock.volumes.store
+options:
+  volume_id:
+    description: The volume UUID.
+    type: str
+    required: true
+  state:
+    description: The volume record (V(present), V(absent)) or the attachment's state (the others).
+    type: str
+    choices: [present, absent, reserved, attaching, attached, detaching, detached, error_attaching]
+    default: present
+  instance_uuid:
+    description: The instance of the attachment. Required for the attachment states.
+    type: str
+  attachment_id:
+    description: The attachment UUID to create (generated when not given) or to expect.
+    type: str
+  attach_mode:
+    description: C(rw) or C(ro).
+    type: str
+    choices: [rw, ro]
+    default: rw
+  host:
+    description: The compute host (Cinder's C(attached_host)).
+    type: str
+  mountpoint:
+    description: The device in the guest (Cinder's C(mountpoint)), e.g. C(/dev/vdb).
+    type: str
+  size:
+    description: Size in GiB (O(state=present)).
+    type: int
+  multiattach:
+    description: Whether several instances may attach the volume at once (O(state=present)).
+    type: bool
+  readonly:
+    description: Cinder's C(readonly) admin metadata (O(state=present)).
+    type: bool
+  bootable:
+    description: Cinder's C(bootable) flag (O(state=present)).
+    type: bool
+  display_name:
+    description: The volume's name (O(state=present)).
+    type: str
+notes:
+  - Supports C(check_mode) and C(diff_mode).
+'''
+
+EXAMPLES = r'''
+- name: The volume exists, available
+  virtblock.volumes.volume_state:
+    volume_id: "{{ volume_id }}"
+    size: 10
+
+- name: Reserve it for the VM (Cinder attachment_create)
+  virtblock.volumes.volume_state:
+    volume_id: "{{ volume_id }}"
+    instance_uuid: "{{ vm_uuid }}"
+    state: reserved
+
+- name: In use once libvirt has the disk
+  virtblock.volumes.volume_state:
+    volume_id: "{{ volume_id }}"
+    instance_uuid: "{{ vm_uuid }}"
+    state: attached
+    host: "{{ inventory_hostname }}"
+    mountpoint: "{{ reservation.device_name }}"
+'''
+
+RETURN = r'''
+volume:
+  description: The volume record after the task (C(status), C(attach_status), ...).
+  returned: always (null once absent)
+  type: dict
+  sample: {id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2, status: in-use, attach_status: attached,
+           multiattach: false, readonly: false, size: 10}
+attachments:
+  description: The volume's live attachments after the task.
+  returned: always
+  type: list
+  elements: dict
+attachment:
+  description: The attachment of O(instance_uuid) after the task, if any.
+  returned: when O(instance_uuid) is given
+  type: dict
+'''
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
+from ansible_collections.virtblock.volumes.plugins.module_utils import records
+
+
+class VolumeStateModule(RecordModule):
+    record_spec = dict(
+        volume_id=dict(type="str", required=True),
+        state=dict(type="str", default="present",
+                   choices=["present", "absent", "reserved", "attaching", "attached",
+                            "detaching", "detached", "error_attaching"]),
+        instance_uuid=dict(type="str"),
+        attachment_id=dict(type="str"),
+        attach_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
+        host=dict(type="str"),
+        mountpoint=dict(type="str"),
+        size=dict(type="int"),
+        multiattach=dict(type="bool"),
+        readonly=dict(type="bool"),
+        bootable=dict(type="bool"),
+        display_name=dict(type="str"),
+    )
+    module_kwargs = dict(required_if=[
+        ("state", state, ["instance_uuid"])
+        for state in ("reserved", "attaching", "attached", "detaching", "detached",
+                      "error_attaching")])
+
+    def run(self):
+        params = self.checked_params()
+        if params["size"] is not None and params["size"] < 1:
+            self.fail("size must be at least 1 (GiB)")
+        changed, before, after = self.store().run(
+            lambda tx: records.set_volume(tx, params), lock=records.volume_lock(params["volume_id"]),
+            dry_run=self.check_mode)
+        result = self.result(changed, before, after, volume=after["volume"],
+                             attachments=after["attachments"])
+        if params["instance_uuid"]:
+            mine = [a for a in after["attachments"] if a["instance_uuid"] == params["instance_uuid"]]
+            result["attachment"] = mine[0] if mine else None
+        return result
+
+
+def main():
+    VolumeStateModule()()
+
+
+if __name__ == "__main__":
+    main()

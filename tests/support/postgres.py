@@ -1,0 +1,85 @@
+"""A private PostgreSQL 15 for the tests, on 127.0.0.1 and a free port from 55432 up.
+
+PostgreSQL refuses to run as root, so the cluster lives in a temporary directory owned by
+the ``postgres`` user and is started and stopped as that user. ``pg_url`` gives each test
+a fresh database in it.
+"""
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import pytest
+
+PG_BIN = os.environ.get("VIRTBLOCK_PG_BIN", "/usr/lib/postgresql/15/bin")
+_counter = itertools.count()
+
+
+def _free_port(start=55432, count=200):
+    for port in range(start, start + count):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port for PostgreSQL in %d-%d" % (start, start + count))
+
+
+def _as_postgres(argv, **kwargs):
+    return subprocess.run(["runuser", "-u", "postgres", "--"] + argv, check=True,
+                          capture_output=True, text=True, **kwargs)
+
+
+class Postgres(object):
+    def __init__(self):
+        self.base = tempfile.mkdtemp(prefix="virtblock-pg-")
+        shutil.chown(self.base, "postgres", "postgres")
+        os.chmod(self.base, 0o700)
+        self.data = os.path.join(self.base, "data")
+        self.port = _free_port()
+
+    def start(self):
+        _as_postgres([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", "postgres",
+                      "--auth=trust", "-E", "UTF8"], timeout=120)
+        opts = "-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories=%s " \
+               "-c max_connections=100 -c fsync=off" % (self.port, self.base)
+        _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-o", opts, "-w",
+                      "-t", "60", "-l", os.path.join(self.base, "log"), "start"], timeout=90)
+
+    def stop(self):
+        try:
+            _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-m", "fast", "-w",
+                          "stop"], timeout=60)
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def url(self, database="postgres"):
+        return "postgresql+psycopg://postgres@127.0.0.1:%d/%s" % (self.port, database)
+
+    def create_database(self):
+        import psycopg
+        name = "t%d_%d" % (os.getpid(), next(_counter))
+        with psycopg.connect("host=127.0.0.1 port=%d user=postgres dbname=postgres"
+                             % self.port, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE %s" % name)
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = Postgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres):
+    """A fresh, empty database on the test server."""
+    return postgres.create_database()

@@ -1,0 +1,119 @@
+"""Cinder's volume/attachment state rules."""
+import pytest
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import volume_states as vs
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    InvalidVolume, InvalidVolumeAttachMode, InvalidInput)
+
+VOL = "8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2"
+I1 = "55888641-5569-4d50-a6c3-eeb8f6d51c34"
+I2 = "6edad723-c62d-40d4-a29e-d9ac6a3247ee"
+
+
+def vol(status="available", multiattach=False, readonly=False):
+    return {"id": VOL, "status": status, "multiattach": multiattach, "readonly": readonly}
+
+
+def att(instance, state, mode="rw", aid="a1"):
+    return {"id": aid, "instance_uuid": instance, "attach_status": state, "attach_mode": mode}
+
+
+def test_volume_status_follows_attachments():
+    assert vs.volume_status([]) == ("available", "detached")
+    assert vs.volume_status([att(I1, "reserved")]) == ("reserved", "reserved")
+    assert vs.volume_status([att(I1, "attaching")])[0] == "attaching"
+    assert vs.volume_status([att(I1, "attached")]) == ("in-use", "attached")
+    assert vs.volume_status([att(I1, "detaching")])[0] == "detaching"
+    assert vs.volume_status([att(I1, "error_attaching")])[0] == "error_attaching"
+    assert vs.volume_status([att(I1, "attached"), att(I2, "error_attaching")])[0] == "in-use"
+
+
+def test_available_to_reserved_to_attaching_to_in_use():
+    changed, action, fields = vs.plan(vol(), [], I1, "reserved")
+    assert (changed, action, fields["attach_status"]) == (True, "create", "reserved")
+    changed, action, fields = vs.plan(vol("reserved"), [att(I1, "reserved")], I1, "attaching")
+    assert (changed, action, fields["attach_status"]) == (True, "update", "attaching")
+    changed, action, fields = vs.plan(vol("attaching"), [att(I1, "attaching")], I1, "attached")
+    assert (changed, action, fields["attach_status"]) == (True, "update", "attached")
+
+
+def test_same_state_again_is_no_change():
+    assert vs.plan(vol("in-use"), [att(I1, "attached")], I1, "attached") == (False, None, {})
+    # a state already passed is met too
+    assert vs.plan(vol("in-use"), [att(I1, "attached")], I1, "reserved")[0] is False
+
+
+def test_in_use_without_multiattach_refuses_second_attach():
+    with pytest.raises(InvalidVolume) as err:
+        vs.plan(vol("in-use"), [att(I1, "attached")], I2, "reserved")
+    assert str(err.value) == "Invalid volume: volume is already attached"
+
+
+def test_reserved_non_multiattach_refuses_other_instance():
+    with pytest.raises(InvalidVolume) as err:
+        vs.plan(vol("reserved"), [att(I1, "reserved")], I2, "reserved")
+    assert "status must be available" in str(err.value)
+
+
+def test_multiattach_allows_second_instance():
+    changed, action, _ = vs.plan(vol("in-use", multiattach=True), [att(I1, "attached")], I2,
+                                 "attaching")
+    assert (changed, action) == (True, "create")
+
+
+def test_readonly_refuses_rw():
+    with pytest.raises(InvalidVolumeAttachMode) as err:
+        vs.plan(vol(readonly=True), [], I1, "attaching", mode="rw")
+    assert str(err.value) == "Invalid attaching mode 'rw' for volume %s." % VOL
+    assert vs.plan(vol(readonly=True), [], I1, "attaching", mode="ro")[1] == "create"
+
+
+def test_different_mode_while_attaching_refused():
+    with pytest.raises(InvalidVolume) as err:
+        vs.plan(vol("attaching"), [att(I1, "attaching", mode="ro")], I1, "attached", mode="rw")
+    assert str(err.value) == "Invalid volume: being attached by different mode"
+
+
+def test_detaching_then_detached_last_one_makes_available():
+    changed, action, fields = vs.plan(vol("in-use"), [att(I1, "attached")], I1, "detaching")
+    assert (action, fields["attach_status"]) == ("update", "detaching")
+    changed, action, _ = vs.plan(vol("detaching"), [att(I1, "detaching")], I1, "detached")
+    assert action == "delete"
+    assert vs.volume_status([]) == ("available", "detached")
+    # one of two multiattach attachments going leaves the volume in-use
+    assert vs.volume_status([att(I2, "attached")])[0] == "in-use"
+
+
+def test_detaching_needs_attached():
+    with pytest.raises(InvalidVolume) as err:
+        vs.plan(vol("attaching"), [att(I1, "attaching")], I1, "detaching")
+    assert "Volume status must be 'in-use'" in str(err.value)
+
+
+def test_roll_detaching_back_to_in_use():
+    assert vs.plan(vol("detaching"), [att(I1, "detaching")], I1, "attached")[1:] == \
+        ("update", {"attach_status": "attached"})
+
+
+def test_error_attaching_and_retry():
+    assert vs.plan(vol("attaching"), [att(I1, "attaching")], I1, "error_attaching")[2] == \
+        {"attach_status": "error_attaching"}
+    changed, action, fields = vs.plan(vol("error_attaching"), [att(I1, "error_attaching")], I1,
+                                      "attaching")
+    assert (action, fields["attach_status"]) == ("update", "attaching")
+    with pytest.raises(InvalidVolume):
+        vs.plan(vol("in-use"), [att(I1, "attached")], I1, "error_attaching")
+
+
+def test_detached_without_attachment_is_no_change_and_bad_states():
+    assert vs.plan(vol(), [], I1, "detached") == (False, None, {})
+    with pytest.raises(InvalidInput):
+        vs.plan(vol(), [], I1, "plugged")
+    with pytest.raises(InvalidInput):
+        vs.plan(vol(), [], I1, "attached", mode="wo")
+
+
+def test_delete_rules():
+    vs.check_delete(vol(), [])
+    with pytest.raises(InvalidVolume):
+        vs.check_delete(vol("in-use"), [att(I1, "attached")])
