@@ -20,8 +20,9 @@ def run_module(name, args, check=False, diff=False, env=None, timeout=300):
         if check:
             cmd.append("-C")
         if diff:
-            cmd.append("-D")
-        full_env = dict(os.environ)
+            # The tree callback drops "diff" from what it writes below verbosity 3.
+            cmd += ["-D", "-vvv"]
+        full_env = dict(os.environ, ANSIBLE_DEPRECATION_WARNINGS="false")
         full_env.update(env or {})
         proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
         path = os.path.join(tree, "localhost")
@@ -30,6 +31,8 @@ def run_module(name, args, check=False, diff=False, env=None, timeout=300):
                                  % (proc.returncode, proc.stdout, proc.stderr))
         with open(path) as handle:
             result = json.load(handle)
+    # The tree callback leaves "failed" out of what it writes; ad-hoc exits 2 on failure.
+    result.setdefault("failed", proc.returncode != 0)
     result["_stdout"] = proc.stdout + proc.stderr
     result["_rc"] = proc.returncode
     return result
