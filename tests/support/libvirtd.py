@@ -93,3 +93,24 @@ def virt(libvirtd_running):
     yield handle
     handle.cleanup()
     handle.conn.close()
+
+
+@pytest.fixture
+def volume_dir():
+    """A directory QEMU (running as libvirt-qemu) can reach, unlike pytest's 0700
+    tmp_path; on disk, not tmpfs, so cache=none works."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="vbtest-", dir="/var/tmp")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def make_volume(directory, size=4 << 20):
+    """A file-backed local volume: (volume_id, connection_info)."""
+    volume_id = str(uuid.uuid4())
+    path = os.path.join(directory, "volume-%s" % volume_id)
+    with open(path, "wb") as handle:
+        handle.truncate(size)
+    return volume_id, {"driver_volume_type": "local", "data": {"device_path": path}}
