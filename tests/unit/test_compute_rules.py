@@ -177,3 +177,28 @@ def test_parse_disks_reads_dev_bus_serial():
     assert [(d["dev"], d["bus"], d["serial"]) for d in disks] == [("sda", "sata", None),
                                                                   ("vdb", "virtio", VOL)]
     assert disk_config.find_serial(disks, VOL)["source"] == ("block", "/dev/sdx", None, None, ())
+
+
+def test_host_iscsi_plan_is_the_os_brick_call_nova_makes():
+    from ansible_collections.virtblock.volumes.plugins.module_utils import host_connection
+    ci = iscsi(device_path="/dev/old")
+    step = host_connection.plan(ci, "host", use_multipath=True, device_scan_attempts=2)
+    assert step["protocol"] == "ISCSI"
+    assert step["connector_kwargs"] == {"use_multipath": True, "device_scan_attempts": 2}
+    expected = dict(ci["data"])
+    del expected["device_path"]
+    assert step["properties"] == expected
+    assert host_connection.by_path(ci["data"]) == (
+        "/dev/disk/by-path/ip-127.0.0.3:3260-iscsi-%s-lun-1" % IQN)
+    stored = host_connection.with_device_path(iscsi(), "/dev/sdq")
+    assert stored["data"]["device_path"] == "/dev/sdq" and "device_path" not in iscsi()["data"]
+
+
+@pytest.mark.parametrize("ci,initiator,word", [
+    (iscsi(), "qemu", "QEMU's own iSCSI initiator"),
+    ({"driver_volume_type": "rbd", "data": {"name": "p/i", "hosts": ["h"], "ports": [1]}}, "host", "rbd"),
+])
+def test_network_disks_need_no_host_connection(ci, initiator, word):
+    from ansible_collections.virtblock.volumes.plugins.module_utils import host_connection
+    step = host_connection.plan(ci, initiator)
+    assert step["protocol"] is None and word in step["reason"]
