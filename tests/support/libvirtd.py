@@ -21,6 +21,7 @@ DOMAIN_XML = """<domain type='qemu'>
     <type arch='x86_64' machine='q35'>hvm</type>
     {boot}
   </os>
+  <features><acpi/><apic/></features>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
