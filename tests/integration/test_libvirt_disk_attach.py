@@ -136,3 +136,28 @@ def test_bad_input_fails_clearly(virt, volume, args, message):
     result = run_module("libvirt_disk_attach", full)
     assert result["failed"] and result["msg"].startswith(message), result["msg"]
     assert volume[0] not in virt.config_xml(dom)
+
+
+def test_rbd_volume_on_shut_off_domain_with_ceph_secret_qos_and_readonly(virt, volume):
+    dom = virt.define()
+    key = "AQBvbtestKeyDoNotShow0000000000000000=="
+    info = {"driver_volume_type": "rbd", "data": {
+        "name": "volumes/volume-%s" % volume[0], "hosts": ["127.0.0.4", "127.0.0.5"],
+        "ports": ["6789", "6789"], "auth_enabled": True, "auth_username": "vbtest-%s" % volume[0][:8],
+        "access_mode": "ro", "qos_specs": {"read_iops_sec": 200, "consumer": "front-end"}}}
+    result = run_module("libvirt_disk_attach", dict(domain=dom.name(), volume_id=volume[0],
+                                                    connection_info=info, rbd_key=key))
+    assert result["changed"] and not result["failed"], result.get("msg")
+    config = virt.config_xml(dom)
+    assert "protocol='rbd'" in config and "name='127.0.0.5'" in config
+    assert "<readonly/>" in config and "<read_iops_sec>200</read_iops_sec>" in config
+    assert result["secret_uuid"] in config
+    assert key not in config and key not in result["_stdout"]
+    secret = virt.conn.secretLookupByUUIDString(result["secret_uuid"])
+    try:
+        assert secret.usageType() == virt.libvirt.VIR_SECRET_USAGE_TYPE_CEPH
+        assert run_module("libvirt_disk_attach", dict(domain=dom.name(), volume_id=volume[0],
+                                                      connection_info=info,
+                                                      rbd_key=key))["changed"] is False
+    finally:
+        secret.undefine()
