@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 module: connector_info
 short_description: The compute host's volume connector, as Nova's get_volume_connector
 description:
-  - os-brick's C(get_connector_properties) on the compute host: the iSCSI initiator name
+  - os-brick's C(get_connector_properties) on the compute host, that is the iSCSI initiator name
     (from C(/etc/iscsi/initiatorname.iscsi)), ip, host, multipath, platform, os_type,
     do_local_attach (and NVMe-oF fields when the host has them).
   - This is what Nova passes to Cinder's C(initialize_connection); give it to

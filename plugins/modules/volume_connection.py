@@ -17,7 +17,7 @@ description:
     RV(connection_info) with C(data.device_path) added, as Nova stores it in the BDM.
     On a host without a kernel iSCSI initiator it fails, after os-brick's bounded
     retries, with a message naming the cause; os-brick removes the node record it made.
-  - C(iscsi) with O(iscsi_initiator=qemu), C(rbd) and C(local) need nothing on the host:
+  - C(iscsi) with O(iscsi_initiator=qemu), C(rbd) and C(local) need nothing on the host;
     the module says so in RV(host_connection) and passes the data on.
   - V(disconnected) calls os-brick's C(disconnect_volume) when the device is there.
   - Secrets in O(connection_info) (the CHAP password) are masked in logs and in the
