@@ -9,6 +9,7 @@ an ``ansible -m ping`` baseline: most of the module's time is Ansible starting u
 """
 
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,6 +74,7 @@ def main(count=5):
         pings = [2 * ping() for _ in range(count)]
     finally:
         virt.cleanup()
+        shutil.rmtree(directory, ignore_errors=True)
     b, m, p = (statistics.median(x) for x in (bares, modules, pings))
     print("attach+detach, scsi disk, running domain, median of %d:" % count)
     print("  bare libvirt-python calls      %8.1f ms" % (b * 1000))

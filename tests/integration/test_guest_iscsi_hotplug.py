@@ -26,6 +26,17 @@ def iscsi_volume(tgtd, volume_dir):
     run_module("iscsi_target", tgtd.module_args(volume_id=volume_id, state="absent"))
 
 
+@pytest.fixture(autouse=True)
+def no_secret_left(virt, iscsi_volume):
+    """A test that fails half-way must not leave its libvirt secret behind."""
+    yield
+    data = iscsi_volume[1]["data"]
+    secret = virt.secret_by_usage("%s/%s" % (data["target_iqn"], data["target_lun"]))
+    if secret is not None:
+        virt.cleanup()          # domains first: a secret in use stays until they go
+        secret.undefine()
+
+
 def test_qemu_iscsi_chap_disk_without_guest_os_keeps_the_secret_out(virt, iscsi_volume):
     volume_id, info, _payload = iscsi_volume
     password = info["data"]["auth_password"]
