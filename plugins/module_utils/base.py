@@ -15,16 +15,34 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
 
 
+class _MaskingModule(AnsibleModule):
+    """An AnsibleModule that learns secret values nested in parameters (a CHAP
+    password inside ``connection_info``) before it logs its invocation, so they are
+    masked in the log, the invocation and the result as ``no_log`` values are."""
+
+    secret_finder = None
+
+    def _log_invocation(self):
+        if self.secret_finder is not None:
+            self.no_log_values.update(v for v in self.secret_finder(self.params) if v)
+        super(_MaskingModule, self)._log_invocation()
+
+
 class VirtblockModule(object):
     """Subclasses set ``argument_spec`` (and ``module_kwargs``) and implement ``run()``,
-    which returns the result dict (``changed`` included)."""
+    which returns the result dict (``changed`` included). A subclass whose parameters
+    carry secrets inside a dict sets ``secret_values(params)`` to return them."""
 
     argument_spec = {}
     module_kwargs = {}
+    secret_values = None
 
     def __init__(self):
-        self.module = AnsibleModule(argument_spec=self.argument_spec,
-                                    supports_check_mode=True, **self.module_kwargs)
+        finder = type(self).secret_values
+        module_class = type("VirtblockAnsibleModule", (_MaskingModule,),
+                            {"secret_finder": staticmethod(finder)}) if finder else AnsibleModule
+        self.module = module_class(argument_spec=self.argument_spec,
+                                   supports_check_mode=True, **self.module_kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff

@@ -61,11 +61,13 @@ class ServiceUnavailable(VirtblockError):
 # --- Nova: device names and block device mappings (nova/exception.py wording) ---
 
 class InvalidDevicePath(VirtblockError):
-    """Nova ``InvalidDevicePath``."""
+    """Nova ``InvalidDevicePath`` (raised by the API when ``match_device`` fails)."""
 
-    def __init__(self, path):
-        super(InvalidDevicePath, self).__init__(
-            "The supplied device path (%s) is invalid." % (path,))
+    def __init__(self, path, reason=None):
+        msg = "The supplied device path (%s) is invalid." % path
+        if reason:
+            msg = "%s %s" % (msg, reason)
+        super(InvalidDevicePath, self).__init__(msg)
 
 
 class DevicePathInUse(VirtblockError):
@@ -164,3 +166,43 @@ class VolumeNotFound(VirtblockError):
 
 class StoreError(VirtblockError):
     """The record store (database) is unusable: not a database, newer schema, ..."""
+
+# --- Nova's, for the compute side (wording from nova/exception.py) ---
+
+class InstanceNotFound(VirtblockError):
+    def __init__(self, instance_id):
+        super(InstanceNotFound, self).__init__("Instance %s could not be found." % instance_id)
+
+
+class HypervisorUnavailable(VirtblockError):
+    def __init__(self, host, reason):
+        super(HypervisorUnavailable, self).__init__(
+            "Connection to the hypervisor is broken on host %s: %s" % (host, reason))
+
+
+class VolumeDriverNotFound(VirtblockError):
+    def __init__(self, driver_type):
+        super(VolumeDriverNotFound, self).__init__(
+            "Could not find a handler for %s volume." % driver_type)
+
+
+class DeviceDetachFailed(VirtblockError):
+    def __init__(self, device, reason):
+        super(DeviceDetachFailed, self).__init__(
+            "Device detach failed for %s: %s" % (device, reason))
+
+
+class VolumeAttachFailed(VirtblockError):
+    def __init__(self, volume_id, reason):
+        super(VolumeAttachFailed, self).__init__(
+            "Volume %s could not be attached. Reason: %s" % (volume_id, reason))
+
+
+class VolumeDeviceNotFound(VirtblockError):
+    """os-brick's ``VolumeDeviceNotFound``, with the cause added."""
+
+    def __init__(self, device, reason=None):
+        msg = "Volume device not found at %s." % device
+        if reason:
+            msg = "%s %s" % (msg, reason)
+        super(VolumeDeviceNotFound, self).__init__(msg)

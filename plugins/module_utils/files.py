@@ -67,3 +67,19 @@ def remove(path):
         if err.errno == errno.ENOENT:
             return False
         raise
+
+
+def supports_direct_io(path):
+    """Whether *path* can be opened with O_DIRECT (Nova's ``_supports_direct_io``):
+    tmpfs cannot, and QEMU's cache=none needs it. A missing path counts as able."""
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag or not os.path.exists(path):
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY | flag)
+    except OSError as err:
+        if err.errno == errno.EINVAL:
+            return False
+        raise
+    os.close(fd)
+    return True

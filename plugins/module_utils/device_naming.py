@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Nova's device naming rules for a volume's target device. Pure, no I/O.
+
+- ``nova/block_device.py``: ``match_device`` (the API's check of a requested
+  ``/dev/...`` name), ``strip_dev``, ``generate_device_letter`` (a..z, aa, ab, ...).
+- ``nova/virt/libvirt/blockinfo.py``: ``get_dev_prefix_for_disk_bus``,
+  ``get_disk_bus_for_disk_dev`` and ``find_disk_dev_for_disk_bus`` (first free name
+  on the bus, gaps filled first).
+- ``nova/compute/utils.py:get_next_device_name``: the root disk's letter ``a`` is
+  always taken, so the first volume is ``vdb``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    DevicePathInUse, InvalidDevicePath)
+
+# nova.block_device._pref_dev_re / match_device
+_MATCH_DEVICE_RE = re.compile(r"^(/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$")
+
+# blockinfo.get_dev_prefix_for_disk_bus (kvm/qemu buses)
+BUS_PREFIX = {
+    "ide": "hd",
+    "virtio": "vd",
+    "scsi": "sd",
+    "sata": "sd",
+    "usb": "sd",
+    "fdc": "fd",
+    "xen": "xvd",
+}
+# blockinfo.get_disk_bus_for_disk_dev for kvm/qemu
+PREFIX_BUS = {"hd": "ide", "sd": "scsi", "vd": "virtio", "fd": "fdc", "xvd": "xen"}
+# blockinfo.get_dev_count_for_disk_bus: IDE has 4 slots; the rest as many as asked.
+BUS_MAX = {"ide": 4, "fdc": 2}
+MAX_DEVICES = 26 * 27   # vdb .. vdzz: far more than any bus here takes
+ROOT_LETTER = "a"
+
+
+def match_device(device):
+    """``nova.block_device.match_device``: (prefix, letters) or None."""
+    match = _MATCH_DEVICE_RE.match(device or "")
+    if not match:
+        return None
+    return match.groups()
+
+
+def strip_dev(device):
+    return re.sub(r"^/dev/", "", device or "")
+
+
+def generate_device_letter(index):
+    """0 -> a, 25 -> z, 26 -> aa, 27 -> ab ... (``nova.block_device``)."""
+    base = ord("a")
+    letters = ""
+    while index >= 0:
+        letters = chr(base + index % 26) + letters
+        index = index // 26 - 1
+    return letters
+
+
+def letter_index(letters):
+    index = 0
+    for char in letters:
+        index = index * 26 + (ord(char) - ord("a") + 1)
+    return index - 1
+
+
+def prefix_for_bus(bus):
+    try:
+        return BUS_PREFIX[bus]
+    except KeyError:
+        raise InvalidDevicePath("(bus %s)" % bus, "Unsupported disk bus %s; use one of %s."
+                                % (bus, ", ".join(sorted(BUS_PREFIX))))
+
+
+def split_name(dev):
+    """``vdb`` -> (``vd``, ``b``); None when it is not a whole-disk name."""
+    for prefix in sorted(PREFIX_BUS, key=len, reverse=True):
+        rest = dev[len(prefix):]
+        if dev.startswith(prefix) and re.match(r"^[a-z]+$", rest):
+            return prefix, rest
+    return None
+
+
+def validate_requested(device, bus=None):
+    """Check a requested ``/dev/<name>`` as the Nova API does; return (name, bus).
+
+    Nova's ``match_device`` rejects names without ``/dev/``, upper case and names
+    like ``/dev/nvme0n1``; partitions (``/dev/vdb1``) are refused too, a volume is a
+    whole disk. A name whose prefix is not the bus's (``/dev/sdb`` on virtio) is refused.
+    When *bus* is None it comes from the prefix (``get_disk_bus_for_disk_dev``).
+    """
+    if not match_device(device):
+        raise InvalidDevicePath(device)
+    name = strip_dev(device)
+    parts = split_name(name)
+    if parts is None:
+        raise InvalidDevicePath(device, "A volume's device must be a whole disk named "
+                                "<prefix><letters> (e.g. /dev/vdb).")
+    prefix, _letters = parts
+    if bus is None:
+        bus = PREFIX_BUS[prefix]
+    elif prefix_for_bus(bus) != prefix:
+        raise InvalidDevicePath(device, "Disks on bus %s are named %s*."
+                                % (bus, prefix_for_bus(bus)))
+    return name, bus
+
+
+def next_free(bus, used_names):
+    """``find_disk_dev_for_disk_bus``: first free ``<prefix><letters>`` on *bus*,
+    skipping the root letter ``a``; gaps are filled first."""
+    prefix = prefix_for_bus(bus)
+    used = set(used_names)
+    limit = BUS_MAX.get(bus, MAX_DEVICES)
+    for index in range(letter_index("b"), limit):
+        name = prefix + generate_device_letter(index)
+        if name not in used:
+            return name
+    raise InvalidDevicePath("/dev/%s*" % prefix, "No free disk device names for prefix '%s'."
+                            % prefix)
+
+
+def choose(requested, bus, disks, serial):
+    """The target device for the volume *serial*.
+
+    *disks* is ``[{"dev": ..., "serial": ...}, ...]`` from the domain (live and
+    persistent together). The volume's own device when it is there already; else the
+    requested one (DevicePathInUse when another disk has it); else the next free one.
+    Returns (dev, bus).
+    """
+    for disk in disks:
+        if serial and disk.get("serial") == serial:
+            return disk["dev"], disk.get("bus") or bus
+    if requested:
+        name, bus = validate_requested(requested, bus)
+        if any(d["dev"] == name for d in disks):
+            raise DevicePathInUse(requested)
+        return name, bus
+    bus = bus or "virtio"
+    return next_free(bus, [d["dev"] for d in disks]), bus

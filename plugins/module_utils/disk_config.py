@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""The libvirt ``<disk>`` of a volume, from Cinder's ``connection_info``, as Nova's
+libvirt volume drivers build it. Pure: no I/O, no adapter imports.
+
+- ``LibvirtBaseVolumeDriver.get_config`` (``nova/virt/libvirt/volume/volume.py``):
+  driver ``qemu``/``raw``, cache ``none``, io ``native``, ``<serial>`` = volume id,
+  ``<iotune>`` from ``qos_specs``, discard ``unmap``, readonly for ``access_mode: ro``,
+  shareable for multiattach.
+- ``LibvirtISCSIVolumeDriver``: host login, ``type=block`` on ``data.device_path``.
+- ``LibvirtNetVolumeDriver``: ``type=network``; iSCSI opened by QEMU (``IQN/LUN``,
+  portal host and port, ``<auth>`` with a libvirt secret of usage ``iscsi``) and rbd
+  (``pool/image``, monitors, ``<auth>`` with the ``ceph`` secret).
+- ``LibvirtVolumeDriver`` (``local``): a host block device or file.
+- ``LibvirtDriver._set_cache_mode``: a source that can't do O_DIRECT gets cache
+  ``writethrough``; io ``native`` only with cache ``none``/``directsync``, else ``threads``.
+
+``build()`` gives the template's variables; ``finalize()`` applies what only the
+host knows (target device, secret uuid, O_DIRECT support) to the rendered XML;
+``parse_disks()`` reads a domain's disks.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import uuid
+import xml.etree.ElementTree as ET
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    InvalidInput, VolumeDriverNotFound)
+
+# LibvirtBaseVolumeDriver.get_config: qos_specs keys Nova copies into <iotune>
+# (as disk_<key> on LibvirtConfigGuestDisk); other keys are ignored, as Nova does.
+QOS_TUNE_KEYS = ("total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
+                 "total_iops_sec", "read_iops_sec", "write_iops_sec", "size_iops_sec")
+
+ISCSI_INITIATORS = ("host", "qemu")
+SUPPORTED_TYPES = ("iscsi", "rbd", "local")
+DIRECT_IO_CACHES = ("none", "directsync")
+# Namespace of the libvirt secret uuids this collection makes: uuid5(ns, usage id).
+SECRET_NAMESPACE = uuid.UUID("5b7c2f0e-4f0a-4b8e-9a57-7669727462c6")
+SECRET_KEYS = ("auth_password", "discovery_auth_password", "keyring")
+
+
+def _require(data, keys, where):
+    missing = [k for k in keys if data.get(k) in (None, "")]
+    if missing:
+        raise InvalidInput("connection_info is missing required key(s): %s"
+                           % ", ".join("%s.%s" % (where, k) for k in missing))
+
+
+def validate(connection_info, iscsi_initiator="host", need_device_path=True):
+    """Check the keys the chosen Nova volume driver reads; return (kind, data).
+
+    kind is ``iscsi_host``, ``iscsi_qemu``, ``rbd`` or ``local``.
+    """
+    if not isinstance(connection_info, dict):
+        raise InvalidInput("connection_info must be a dict with driver_volume_type and data")
+    _require(connection_info, ("driver_volume_type", "data"), "connection_info")
+    dvt = connection_info["driver_volume_type"]
+    data = connection_info["data"]
+    if not isinstance(data, dict):
+        raise InvalidInput("connection_info.data must be a dict")
+    if dvt not in SUPPORTED_TYPES:
+        raise VolumeDriverNotFound(dvt)
+    if iscsi_initiator not in ISCSI_INITIATORS:
+        raise InvalidInput("iscsi_initiator must be one of %s" % ", ".join(ISCSI_INITIATORS))
+    if dvt == "iscsi":
+        _require(data, ("target_iqn", "target_portal", "target_lun"), "data")
+        if data.get("auth_method") == "CHAP":
+            _require(data, ("auth_username", "auth_password"), "data")
+        if iscsi_initiator == "qemu":
+            return "iscsi_qemu", data
+        if need_device_path:
+            _require(data, ("device_path",), "data")
+        return "iscsi_host", data
+    if dvt == "rbd":
+        _require(data, ("name", "hosts", "ports"), "data")
+        if len(data["hosts"]) != len(data["ports"]):
+            raise InvalidInput("connection_info data.hosts and data.ports differ in length")
+        if data.get("auth_enabled"):
+            _require(data, ("auth_username",), "data")
+        return "rbd", data
+    _require(data, ("device_path",), "data")
+    return "local", data
+
+
+def split_portal(portal):
+    """``ip:port`` or ``[v6]:port`` -> (host, port)."""
+    host, sep, port = str(portal).rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise InvalidInput("target_portal %r is not <ip>:<port>" % (portal,))
+    return host.strip("[]"), port
+
+
+def secret_usage(kind, data):
+    """(usage type, usage id) of the libvirt secret a disk needs, or None.
+
+    iSCSI: Nova's ``_get_secret_uuid`` looks the secret up by usage ``iscsi`` and the
+    disk's source name ``IQN/LUN``. rbd: usage ``ceph``, id ``client.<user> secret``.
+    """
+    if kind == "iscsi_qemu" and data.get("auth_method") == "CHAP":
+        return "iscsi", "%s/%s" % (data["target_iqn"], data["target_lun"])
+    if kind == "rbd" and data.get("auth_enabled"):
+        return "ceph", "client.%s secret" % data["auth_username"]
+    return None
+
+
+def secret_uuid(usage_type, usage_id):
+    """A stable uuid for the secret, so the controller can render the XML first."""
+    return str(uuid.uuid5(SECRET_NAMESPACE, "%s:%s" % (usage_type, usage_id)))
+
+
+def qos_iotune(qos_specs):
+    """(iotune dict, ignored keys) from Cinder's front-end ``qos_specs``."""
+    if not qos_specs:
+        return {}, []
+    if not isinstance(qos_specs, dict):
+        raise InvalidInput("connection_info data.qos_specs must be a dict")
+    tune, ignored = {}, []
+    for key, value in sorted(qos_specs.items()):
+        if key in QOS_TUNE_KEYS:
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                raise InvalidInput("qos_specs %s=%r is not a whole number" % (key, value))
+            if number < 0:
+                raise InvalidInput("qos_specs %s must not be negative" % key)
+            tune[key] = number
+        else:
+            ignored.append(key)
+    return tune, ignored
+
+
+def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_order=None,
+          multiattach=None, cache="none"):
+    """The template variables of the volume's ``<disk>``: ``{"disk": {...}}``.
+
+    *dev* may be empty: the module fills in the next free name on the host.
+    """
+    kind, data = validate(connection_info, iscsi_initiator)
+    disk = {
+        "type": "block", "device": "disk",
+        "driver": {"name": "qemu", "type": "raw", "cache": cache,
+                   "io": "native" if cache in DIRECT_IO_CACHES else "threads",
+                   "discard": "unmap" if data.get("discard") is True else None},
+        "source": {}, "auth": None,
+        "target": {"dev": dev or "", "bus": bus},
+        "serial": serial,
+        "readonly": data.get("access_mode") == "ro",
+        "shareable": bool(connection_info.get("multiattach") if multiattach is None else multiattach),
+        "iotune": qos_iotune(data.get("qos_specs"))[0],
+        "boot_order": boot_order,
+    }
+    usage = secret_usage(kind, data)
+    if kind in ("iscsi_host", "local"):
+        disk["source"] = {"dev": data["device_path"]}
+    elif kind == "iscsi_qemu":
+        host, port = split_portal(data["target_portal"])
+        disk["type"] = "network"
+        disk["source"] = {"protocol": "iscsi",
+                          "name": "%s/%s" % (data["target_iqn"], data["target_lun"]),
+                          "hosts": [{"name": host, "port": port}]}
+        if usage:
+            disk["auth"] = {"username": data["auth_username"], "secret_type": "iscsi",
+                            "usage": usage[1], "uuid": secret_uuid(*usage)}
+    else:
+        disk["type"] = "network"
+        disk["source"] = {"protocol": "rbd", "name": data["name"],
+                          "hosts": [{"name": h, "port": str(p)}
+                                    for h, p in zip(data["hosts"], data["ports"])]}
+        if usage:
+            disk["auth"] = {"username": data["auth_username"], "secret_type": "ceph",
+                            "usage": usage[1],
+                            "uuid": data.get("secret_uuid") or secret_uuid(*usage)}
+    return {"disk": disk}
+
+
+def secrets_of(connection_info):
+    """The secret values in a connection_info (to mask them in logs and results)."""
+    data = (connection_info or {}).get("data") if isinstance(connection_info, dict) else None
+    if not isinstance(data, dict):
+        return []
+    return [str(data[k]) for k in SECRET_KEYS if data.get(k)]
+
+
+# ---- the XML side ----------------------------------------------------------------
+
+def _parse(xml_text, what="disk XML"):
+    try:
+        return ET.fromstring(xml_text)
+    except ET.ParseError as err:
+        raise InvalidInput("%s is not well-formed: %s" % (what, err))
+
+
+def to_text(element):
+    ET.indent(element)
+    return ET.tostring(element, encoding="unicode") + "\n"
+
+
+def source_key(disk):
+    """What identifies where a ``<disk>``'s data comes from (for idempotency)."""
+    source = disk.find("source")
+    if source is None:
+        return (disk.get("type"),)
+    hosts = tuple((h.get("name"), h.get("port")) for h in source.findall("host"))
+    return (disk.get("type"), source.get("dev") or source.get("file"), source.get("protocol"),
+            source.get("name"), hosts)
+
+
+def describe(disk):
+    """A disk element as a dict: dev, bus, serial, source key, XML text."""
+    target = disk.find("target")
+    serial = disk.findtext("serial")
+    return {"dev": target.get("dev") if target is not None else None,
+            "bus": target.get("bus") if target is not None else None,
+            "serial": serial.strip() if serial else None,
+            "source": source_key(disk), "xml": to_text(disk)}
+
+
+def parse_disks(domain_xml):
+    """The ``<disk>`` devices of a domain XML (cdroms and floppies included, since
+    they take names too)."""
+    root = _parse(domain_xml, "domain XML")
+    return [describe(d) for d in root.findall("./devices/disk")]
+
+
+def find_serial(disks, serial):
+    for disk in disks:
+        if disk["serial"] == serial:
+            return disk
+    return None
+
+
+def finalize(disk_xml, dev, serial, direct_io=True, secret=None, source_is_file=False):
+    """Apply the host's facts to the rendered ``<disk>``; return (text, description).
+
+    - *dev*: the target device chosen on the host;
+    - *direct_io*: False when the source can't be opened with O_DIRECT (tmpfs):
+      cache ``writethrough`` and io ``threads``, Nova's fallback;
+    - *secret*: the uuid of the libvirt secret the module found or made;
+    - *source_is_file*: a ``local`` source that is a regular file, not a block
+      device: ``type=file`` with ``<source file=...>`` (libvirt refuses a file as dev).
+    Also checks the template kept the serial (the idempotency key).
+    """
+    disk = _parse(disk_xml)
+    if disk.tag != "disk":
+        raise InvalidInput("the disk template must render one <disk> element, not <%s>" % disk.tag)
+    target = disk.find("target")
+    if target is None:
+        raise InvalidInput("the rendered <disk> has no <target>")
+    target.set("dev", dev)
+    if (disk.findtext("serial") or "").strip() != serial:
+        raise InvalidInput("the rendered <disk> must carry <serial>%s</serial>" % serial)
+    source = disk.find("source")
+    if source_is_file and disk.get("type") == "block" and source is not None:
+        disk.set("type", "file")
+        source.set("file", source.attrib.pop("dev"))
+    driver = disk.find("driver")
+    if driver is not None and not direct_io and driver.get("cache") in DIRECT_IO_CACHES:
+        driver.set("cache", "writethrough")
+        if driver.get("io") == "native":
+            driver.set("io", "threads")
+    secret_el = disk.find("auth/secret")
+    if secret_el is not None and secret:
+        secret_el.set("uuid", secret)
+    return to_text(disk), describe(disk)
+
+
+def rendered_bus(disk_xml):
+    target = _parse(disk_xml).find("target")
+    return target.get("bus") if target is not None else None
+
+
+def secret_of(disk_xml):
+    """(type, uuid) of the secret a ``<disk>`` points at, or None."""
+    secret = _parse(disk_xml).find("auth/secret")
+    if secret is None:
+        return None
+    return secret.get("type"), secret.get("uuid")

@@ -1,0 +1,98 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: connector_info
+short_description: The compute host's volume connector, as Nova's get_volume_connector
+description:
+  - os-brick's C(get_connector_properties) on the compute host, that is the iSCSI initiator name
+    (from C(/etc/iscsi/initiatorname.iscsi)), ip, host, multipath, platform, os_type,
+    do_local_attach (and NVMe-oF fields when the host has them).
+  - This is what Nova passes to Cinder's C(initialize_connection); give it to
+    M(virtblock.volumes.iscsi_target) as O(virtblock.volumes.iscsi_target#module:connector).
+  - Runs os-brick's privileged calls in-process as root; no C(sudo) is needed.
+version_added: 0.1.0
+author: virtblock developers
+options:
+  my_ip:
+    description: The host's storage IP, Nova's C(my_ip). Default the address of the host's FQDN.
+    type: str
+  host:
+    description: The host name in the connector, Nova's C(host). Default the host name.
+    type: str
+  multipath:
+    description: Nova's C([libvirt] volume_use_multipath).
+    type: bool
+    default: false
+  enforce_multipath:
+    description: Nova's C([libvirt] volume_enforce_multipath).
+    type: bool
+    default: false
+notes:
+  - Reads only; never changes anything. Supports C(check_mode).
+requirements:
+  - os-brick on the compute host.
+'''
+
+EXAMPLES = r'''
+- name: Read the compute host's connector
+  virtblock.volumes.connector_info:
+    my_ip: 127.0.0.3
+  register: compute
+'''
+
+RETURN = r'''
+connector:
+  description: os-brick's connector properties.
+  returned: always
+  type: dict
+  sample:
+    platform: x86_64
+    os_type: linux
+    ip: 127.0.0.3
+    host: compute1
+    multipath: false
+    enforce_multipath: false
+    initiator: iqn.1993-08.org.debian:01:7271b05eba55
+    do_local_attach: false
+'''
+
+import ipaddress
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import brick
+from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+
+
+class ConnectorInfoModule(VirtblockModule):
+    argument_spec = dict(
+        my_ip=dict(type="str"),
+        host=dict(type="str"),
+        multipath=dict(type="bool", default=False),
+        enforce_multipath=dict(type="bool", default=False),
+    )
+
+    def run(self):
+        p = self.params
+        if p["my_ip"]:
+            try:
+                ipaddress.ip_address(p["my_ip"])
+            except ValueError:
+                raise InvalidInput("my_ip %r is not an IP address" % p["my_ip"])
+        connector = brick.connector_properties(p["my_ip"], p["multipath"],
+                                               p["enforce_multipath"], p["host"])
+        return dict(changed=False, connector=connector)
+
+
+def main():
+    ConnectorInfoModule()()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: volume_connection
+short_description: Connect a volume on the compute host, as Nova's _connect_volume
+description:
+  - Driven by Cinder's O(connection_info) (M(virtblock.volumes.iscsi_target)'s result).
+  - C(iscsi) with O(iscsi_initiator=host) (Nova's default) calls os-brick's
+    C(ISCSIConnector.connect_volume) (iscsiadm discovery and login) and returns the
+    RV(connection_info) with C(data.device_path) added, as Nova stores it in the BDM.
+    On a host without a kernel iSCSI initiator it fails, after os-brick's bounded
+    retries, with a message naming the cause; os-brick removes the node record it made.
+  - C(iscsi) with O(iscsi_initiator=qemu), C(rbd) and C(local) need nothing on the host;
+    the module says so in RV(host_connection) and passes the data on.
+  - V(disconnected) calls os-brick's C(disconnect_volume) when the device is there.
+  - Secrets in O(connection_info) (the CHAP password) are masked in logs and in the
+    result; pass the original C(connection_info) to
+    M(virtblock.volumes.libvirt_disk_attach) when QEMU needs the password.
+version_added: 0.1.0
+author: virtblock developers
+options:
+  connection_info:
+    description: Cinder's C(connection_info).
+    type: dict
+    required: true
+  state:
+    description: V(connected) or V(disconnected).
+    type: str
+    choices: [connected, disconnected]
+    default: connected
+  iscsi_initiator:
+    description: V(host) logs in with the kernel initiator (os-brick); V(qemu) leaves it to QEMU.
+    type: str
+    choices: [host, qemu]
+    default: host
+  use_multipath:
+    description: Nova's C([libvirt] volume_use_multipath), passed to os-brick.
+    type: bool
+    default: false
+  device_scan_attempts:
+    description: Nova's C([libvirt] num_volume_scan_tries), os-brick's C(device_scan_attempts).
+    type: int
+    default: 5
+  lock_path:
+    description: os-brick's lock directory when E(OSLO_LOCK_PATH) is not set.
+    type: path
+    default: /var/lib/virtblock/locks
+notes:
+  - Supports C(check_mode) and C(diff_mode) (the device path before and after).
+requirements:
+  - os-brick and open-iscsi (iscsiadm, a kernel with iscsi_tcp) for host iSCSI.
+'''
+
+EXAMPLES = r'''
+- name: Log in to the volume's target on the compute host
+  virtblock.volumes.volume_connection:
+    connection_info: "{{ export.connection_info }}"
+  register: connected
+
+- name: Log out
+  virtblock.volumes.volume_connection:
+    connection_info: "{{ connected.connection_info }}"
+    state: disconnected
+'''
+
+RETURN = r'''
+connection_info:
+  description: The input with C(data.device_path) set (host iSCSI, connected) or removed; secrets masked.
+  returned: always
+  type: dict
+device_path:
+  description: The host block device.
+  returned: when connected on the host
+  type: str
+  sample: /dev/disk/by-path/ip-127.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-3b9f...-lun-1
+host_connection:
+  description: Whether the volume needs a host connection at all.
+  returned: always
+  type: bool
+msg:
+  description: Why nothing was done on the host, when so.
+  returned: when RV(host_connection) is false
+  type: str
+'''
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config, host_connection
+from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.brick import BrickConnection
+
+
+class VolumeConnectionModule(VirtblockModule):
+    argument_spec = dict(
+        connection_info=dict(type="dict", required=True),
+        state=dict(type="str", choices=["connected", "disconnected"], default="connected"),
+        iscsi_initiator=dict(type="str", choices=["host", "qemu"], default="host"),
+        use_multipath=dict(type="bool", default=False),
+        device_scan_attempts=dict(type="int", default=5),
+        lock_path=dict(type="path", default="/var/lib/virtblock/locks"),
+    )
+
+    @staticmethod
+    def secret_values(params):
+        return disk_config.secrets_of(params.get("connection_info"))
+
+    def run(self):
+        p = self.params
+        info = p["connection_info"]
+        step = host_connection.plan(info, p["iscsi_initiator"], p["use_multipath"],
+                                    p["device_scan_attempts"])
+        if step["protocol"] is None:
+            return dict(changed=False, host_connection=False, msg=step["reason"],
+                        connection_info=info)
+        conn = BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
+        props = step["properties"]
+        paths = conn.existing_paths(props)
+        before = paths[0] if paths else None
+        if p["state"] == "connected":
+            after = before or host_connection.by_path(props)
+            if before is None and not self.check_mode:
+                after = conn.connect(props)
+        else:
+            after = None
+            if before is not None and not self.check_mode:
+                conn.disconnect(props, before)
+        result = dict(changed=before != after and (before is None or after is None),
+                      host_connection=True,
+                      connection_info=host_connection.with_device_path(info, after))
+        if after:
+            result["device_path"] = after
+        if self.diff_mode:
+            result["diff"] = dict(before="%s\n" % (before or ""), after="%s\n" % (after or ""))
+        return result
+
+
+def main():
+    VolumeConnectionModule()()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""A tiny real guest for hot-plug tests: Debian's kernel + a busybox initramfs.
+
+Built by the test set-up from ``apt-get download``'ed packages and cached under
+``.build/guest/`` (see ../shared/ENVIRONMENT.md). It boots under TCG
+(``<domain type='qemu'>``) in a few seconds, and its ``/init`` reports on the serial
+console every disk it sees, with its serial and the first bytes on it, and every
+disk that goes away:
+
+    VBTEST-READY
+    VBTEST-DISK vda serial=<first 20 chars of the serial> data=<first 32 bytes>
+    VBTEST-GONE vda
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CACHE = os.path.join(ROOT, ".build", "guest")
+# ENVIRONMENT.md's load order for virtio-blk and virtio-scsi disks.
+MODULES = ("virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk "
+           "scsi_common scsi_mod virtio_scsi crc64 crc64-rocksoft crc64_rocksoft_generic "
+           "crct10dif_common crct10dif_generic crc-t10dif t10-pi sd_mod").split()
+
+INIT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /modules.order); do insmod /lib/vbmod/$m.ko 2>/dev/null; done
+echo VBTEST-READY
+known=""
+while true; do
+  now=""
+  for d in /sys/block/vd* /sys/block/sd*; do
+    [ -e "$d" ] || continue
+    n=${d##*/}
+    now="$now $n"
+    case " $known " in
+      *" $n "*) ;;
+      *) s=$(cat $d/serial 2>/dev/null)
+         [ -n "$s" ] || s=$(cat $d/device/wwid 2>/dev/null)
+         data=$(dd if=/dev/$n bs=512 count=1 2>/dev/null | head -c 32 | tr -c 'A-Za-z0-9-' '.')
+         echo "VBTEST-DISK $n serial=$s data=$data" ;;
+    esac
+  done
+  for n in $known; do
+    case " $now " in *" $n "*) ;; *) echo "VBTEST-GONE $n" ;; esac
+  done
+  known=$now
+  sleep 0.2
+done
+"""
+
+
+def _run(cmd, **kwargs):
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300, **kwargs)
+
+
+def build(cache=CACHE):
+    """Return (kernel, initrd), building them into *cache* the first time."""
+    kernel = os.path.join(cache, "vmlinuz")
+    initrd = os.path.join(cache, "initrd.gz")
+    if os.path.exists(kernel) and os.path.exists(initrd):
+        return kernel, initrd
+    work = os.path.join(cache, "work")
+    shutil.rmtree(work, ignore_errors=True)
+    debs, tree, initramfs = (os.path.join(work, d) for d in ("debs", "tree", "initramfs"))
+    for path in (debs, tree, initramfs):
+        os.makedirs(path)
+    depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], check=True,
+                             capture_output=True, text=True).stdout
+    package = re.search(r"Depends: (linux-image-\S+-amd64)", depends).group(1)
+    _run(["apt-get", "download", package, "busybox-static"], cwd=debs)
+    for deb in glob.glob(os.path.join(debs, "*.deb")):
+        _run(["dpkg-deb", "-x", deb, tree])
+    moddir = os.path.join(initramfs, "lib", "vbmod")
+    os.makedirs(moddir)
+    for sub in ("bin", "proc", "sys", "dev"):
+        os.makedirs(os.path.join(initramfs, sub), exist_ok=True)
+    shutil.copy(os.path.join(tree, "bin", "busybox"), os.path.join(initramfs, "bin", "busybox"))
+    found = []
+    for name in MODULES:
+        hits = glob.glob(os.path.join(tree, "lib", "modules", "*", "kernel", "**", name + ".ko"),
+                         recursive=True)
+        if hits:   # not found: built into the kernel
+            shutil.copy(hits[0], moddir)
+            found.append(name)
+    with open(os.path.join(initramfs, "modules.order"), "w") as handle:
+        handle.write("\n".join(found) + "\n")
+    with open(os.path.join(initramfs, "init"), "w") as handle:
+        handle.write(INIT)
+    os.chmod(os.path.join(initramfs, "init"), 0o755)
+    cpio = subprocess.run("find . | cpio -o -H newc --quiet | gzip -1", shell=True, cwd=initramfs,
+                          check=True, capture_output=True, timeout=300).stdout
+    with open(initrd + ".tmp", "wb") as handle:
+        handle.write(cpio)
+    shutil.copy(glob.glob(os.path.join(tree, "boot", "vmlinuz-*"))[0], kernel + ".tmp")
+    os.rename(initrd + ".tmp", initrd)
+    os.rename(kernel + ".tmp", kernel)
+    shutil.rmtree(work, ignore_errors=True)
+    return kernel, initrd
+
+
+class Console(object):
+    """The guest's serial console, written by QEMU to a file."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def text(self):
+        try:
+            with open(self.path, "rb") as handle:
+                return handle.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for(self, pattern, timeout=60):
+        """The first match of *pattern*; AssertionError with the console after *timeout*."""
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while True:
+            match = regex.search(self.text())
+            if match:
+                return match
+            if time.monotonic() > deadline:
+                raise AssertionError("guest console never showed %r; it says:\n%s"
+                                     % (pattern, self.text()[-3000:]))
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def guest_image():
+    return build()
+
+
+@pytest.fixture
+def guest(virt, guest_image, volume_dir):
+    """A running TCG guest with the reporting /init: (domain, console)."""
+    kernel, initrd = guest_image
+    console = os.path.join(volume_dir, "console.log")
+    boot = ("<kernel>%s</kernel><initrd>%s</initrd>"
+            "<cmdline>console=ttyS0 panic=-1 quiet</cmdline>" % (kernel, initrd))
+    serial = ("<serial type='file'><source path='%s'/><target port='0'/></serial>" % console)
+    dom = virt.define(start=True, memory=256, boot=boot, serial=serial)
+    handle = Console(console)
+    handle.wait_for("VBTEST-READY", timeout=120)
+    return dom, handle

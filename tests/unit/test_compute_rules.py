@@ -1,0 +1,204 @@
+"""Nova's device naming and disk config rules (pure functions)."""
+
+import pytest
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import device_naming, disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    DevicePathInUse, InvalidDevicePath, InvalidInput, VolumeDriverNotFound)
+
+VOL = "3b9fdb6c-200e-494d-aa71-f47c70e87d7e"
+IQN = "iqn.2010-10.org.openstack:volume-" + VOL
+
+
+def iscsi(**data):
+    base = {"target_iqn": IQN, "target_portal": "127.0.0.3:3260", "target_lun": 1,
+            "volume_id": VOL, "access_mode": "rw", "auth_method": "CHAP",
+            "auth_username": "user0123", "auth_password": "s3cretPassw0rd"}
+    base.update(data)
+    return {"driver_volume_type": "iscsi", "data": base}
+
+
+@pytest.mark.parametrize("index,letters", [(0, "a"), (1, "b"), (25, "z"), (26, "aa"),
+                                           (27, "ab"), (51, "az"), (52, "ba"), (701, "zz")])
+def test_generate_device_letter_matches_nova(index, letters):
+    assert device_naming.generate_device_letter(index) == letters
+    assert device_naming.letter_index(letters) == index
+
+
+def test_next_free_skips_root_letter_and_fills_gaps():
+    assert device_naming.next_free("virtio", []) == "vdb"
+    assert device_naming.next_free("virtio", ["vda", "vdb", "vdd"]) == "vdc"
+    assert device_naming.next_free("scsi", ["vdb"]) == "sdb"
+
+
+def test_next_free_goes_past_vdz_to_vdaa():
+    used = ["vd" + device_naming.generate_device_letter(i) for i in range(26)]
+    assert device_naming.next_free("virtio", used) == "vdaa"
+
+
+def test_ide_has_four_slots():
+    with pytest.raises(InvalidDevicePath, match="No free disk device names"):
+        device_naming.next_free("ide", ["hdb", "hdc", "hdd"])
+
+
+@pytest.mark.parametrize("device", ["/dev/VDA", "vdb", "/dev/nvme0n1", "/dev/", "/dev/vd-b"])
+def test_invalid_device_paths_fail_with_nova_wording(device):
+    with pytest.raises(InvalidDevicePath) as err:
+        device_naming.validate_requested(device)
+    assert str(err.value).startswith("The supplied device path (%s) is invalid." % device)
+
+
+def test_requested_device_gives_its_bus_and_must_match_a_given_bus():
+    assert device_naming.validate_requested("/dev/sdc") == ("sdc", "scsi")
+    assert device_naming.validate_requested("/dev/vdc", "virtio") == ("vdc", "virtio")
+    with pytest.raises(InvalidDevicePath, match="named vd"):
+        device_naming.validate_requested("/dev/sdc", "virtio")
+
+
+def test_choose_keeps_own_device_and_refuses_a_taken_one():
+    disks = [{"dev": "vdb", "serial": "other"}, {"dev": "vdc", "serial": VOL, "bus": "virtio"}]
+    assert device_naming.choose("/dev/vdd", "virtio", disks, VOL) == ("vdc", "virtio")
+    with pytest.raises(DevicePathInUse, match=r"The supplied device path \(/dev/vdb\) is in use."):
+        device_naming.choose("/dev/vdb", "virtio", disks, "new-serial")
+    assert device_naming.choose(None, "virtio", disks, "new-serial") == ("vdd", "virtio")
+
+
+def test_host_iscsi_is_a_block_disk_with_nova_defaults():
+    disk = disk_config.build(iscsi(device_path="/dev/sdx", discard=True), VOL, "virtio")["disk"]
+    assert disk["type"] == "block" and disk["source"] == {"dev": "/dev/sdx"}
+    assert disk["driver"] == {"name": "qemu", "type": "raw", "cache": "none", "io": "native",
+                              "discard": "unmap"}
+    assert disk["serial"] == VOL and disk["auth"] is None
+    assert not disk["readonly"] and not disk["shareable"]
+
+
+def test_host_iscsi_needs_the_device_path():
+    with pytest.raises(InvalidInput, match="data.device_path"):
+        disk_config.build(iscsi(), VOL, "virtio")
+
+
+def test_qemu_iscsi_is_a_network_disk_with_auth_and_no_password():
+    disk = disk_config.build(iscsi(), VOL, "virtio", iscsi_initiator="qemu")["disk"]
+    assert disk["type"] == "network"
+    assert disk["source"] == {"protocol": "iscsi", "name": IQN + "/1",
+                              "hosts": [{"name": "127.0.0.3", "port": "3260"}]}
+    assert disk["auth"]["username"] == "user0123" and disk["auth"]["secret_type"] == "iscsi"
+    assert disk["auth"]["uuid"] == disk_config.secret_uuid("iscsi", IQN + "/1")
+    assert "s3cretPassw0rd" not in repr(disk)
+
+
+def test_rbd_is_a_network_disk_with_monitors_and_ceph_secret():
+    ci = {"driver_volume_type": "rbd",
+          "data": {"name": "volumes/volume-" + VOL, "hosts": ["127.0.0.4", "127.0.0.5"],
+                   "ports": ["6789", 6789], "auth_enabled": True, "auth_username": "cinder",
+                   "secret_type": "ceph", "secret_uuid": "a5d0dd94-57c4-ae55-ffe0-7e3732a24455"}}
+    disk = disk_config.build(ci, VOL, "virtio")["disk"]
+    assert disk["source"]["protocol"] == "rbd"
+    assert disk["source"]["hosts"] == [{"name": "127.0.0.4", "port": "6789"},
+                                       {"name": "127.0.0.5", "port": "6789"}]
+    assert disk["auth"] == {"username": "cinder", "secret_type": "ceph",
+                            "usage": "client.cinder secret",
+                            "uuid": "a5d0dd94-57c4-ae55-ffe0-7e3732a24455"}
+
+
+def test_readonly_shareable_boot_order_and_iotune():
+    ci = iscsi(device_path="/dev/sdx", access_mode="ro",
+               qos_specs={"total_iops_sec": "500", "read_bytes_sec": 1024, "consumer": "front-end"})
+    ci["multiattach"] = True
+    disk = disk_config.build(ci, VOL, "scsi", boot_order=1)["disk"]
+    assert disk["readonly"] and disk["shareable"] and disk["boot_order"] == 1
+    assert disk["iotune"] == {"total_iops_sec": 500, "read_bytes_sec": 1024}
+    assert disk_config.qos_iotune({"consumer": "x", "size_iops_sec": 1})[1] == ["consumer"]
+
+
+def test_bad_qos_value_is_refused():
+    with pytest.raises(InvalidInput, match="total_iops_sec"):
+        disk_config.qos_iotune({"total_iops_sec": "fast"})
+
+
+def test_unknown_driver_volume_type_uses_nova_wording():
+    with pytest.raises(VolumeDriverNotFound, match="Could not find a handler for nfs volume."):
+        disk_config.build({"driver_volume_type": "nfs", "data": {}}, VOL, "virtio")
+
+
+@pytest.mark.parametrize("ci,missing", [
+    ({"data": {}}, "connection_info.driver_volume_type"),
+    ({"driver_volume_type": "iscsi", "data": {"target_portal": "127.0.0.3:3260"}},
+     "data.target_iqn, data.target_lun"),
+    (iscsi(auth_password=None), "data.auth_password"),
+    ({"driver_volume_type": "rbd", "data": {"name": "p/i", "hosts": ["h"]}}, "data.ports"),
+])
+def test_missing_keys_are_named(ci, missing):
+    with pytest.raises(InvalidInput, match="missing required key\\(s\\): %s" % missing):
+        disk_config.validate(ci, "qemu")
+
+
+def test_secrets_of_finds_the_chap_password():
+    assert disk_config.secrets_of(iscsi()) == ["s3cretPassw0rd"]
+    assert disk_config.secrets_of(None) == []
+
+
+def render(ci, **kw):
+    from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import (
+        COLLECTION_TEMPLATES, render_file)
+    import os
+    return render_file(os.path.join(COLLECTION_TEMPLATES, "libvirt_disk.xml.j2"),
+                       disk_config.build(ci, VOL, "virtio", **kw))
+
+
+def test_template_renders_network_iscsi_and_finalize_sets_the_host_facts():
+    xml = render(iscsi(), iscsi_initiator="qemu")
+    assert "s3cretPassw0rd" not in xml
+    text, desc = disk_config.finalize(xml, "vdc", VOL, secret="11111111-2222-3333-4444-555555555555")
+    assert desc["dev"] == "vdc" and desc["serial"] == VOL
+    assert desc["source"] == ("network", None, "iscsi", IQN + "/1", (("127.0.0.3", "3260"),))
+    assert 'uuid="11111111-2222-3333-4444-555555555555"' in text
+    assert disk_config.secret_of(text) == ("iscsi", "11111111-2222-3333-4444-555555555555")
+
+
+def test_finalize_falls_back_without_o_direct_and_turns_a_file_into_type_file():
+    xml = render({"driver_volume_type": "local", "data": {"device_path": "/tmp/x.img"}})
+    text, desc = disk_config.finalize(xml, "vdb", VOL, direct_io=False, source_is_file=True)
+    assert 'cache="writethrough"' in text and 'io="threads"' in text
+    assert desc["source"][:2] == ("file", "/tmp/x.img")
+
+
+def test_finalize_refuses_a_template_without_the_serial():
+    xml = render({"driver_volume_type": "local", "data": {"device_path": "/dev/sdz"}})
+    with pytest.raises(InvalidInput, match="serial"):
+        disk_config.finalize(xml.replace(VOL, "x"), "vdb", VOL)
+
+
+def test_parse_disks_reads_dev_bus_serial():
+    domain = ("<domain><devices><disk type='file' device='cdrom'><target dev='sda' bus='sata'/></disk>"
+              "<disk type='block'><source dev='/dev/sdx'/><target dev='vdb' bus='virtio'/>"
+              "<serial>%s</serial></disk></devices></domain>" % VOL)
+    disks = disk_config.parse_disks(domain)
+    assert [(d["dev"], d["bus"], d["serial"]) for d in disks] == [("sda", "sata", None),
+                                                                  ("vdb", "virtio", VOL)]
+    assert disk_config.find_serial(disks, VOL)["source"] == ("block", "/dev/sdx", None, None, ())
+
+
+def test_host_iscsi_plan_is_the_os_brick_call_nova_makes():
+    from ansible_collections.virtblock.volumes.plugins.module_utils import host_connection
+    ci = iscsi(device_path="/dev/old")
+    step = host_connection.plan(ci, "host", use_multipath=True, device_scan_attempts=2)
+    assert step["protocol"] == "ISCSI"
+    assert step["connector_kwargs"] == {"use_multipath": True, "device_scan_attempts": 2}
+    expected = dict(ci["data"])
+    del expected["device_path"]
+    assert step["properties"] == expected
+    assert host_connection.by_path(ci["data"]) == (
+        "/dev/disk/by-path/ip-127.0.0.3:3260-iscsi-%s-lun-1" % IQN)
+    stored = host_connection.with_device_path(iscsi(), "/dev/sdq")
+    assert stored["data"]["device_path"] == "/dev/sdq" and "device_path" not in iscsi()["data"]
+
+
+@pytest.mark.parametrize("ci,initiator,word", [
+    (iscsi(), "qemu", "QEMU's own iSCSI initiator"),
+    ({"driver_volume_type": "rbd", "data": {"name": "p/i", "hosts": ["h"], "ports": [1]}}, "host", "rbd"),
+])
+def test_network_disks_need_no_host_connection(ci, initiator, word):
+    from ansible_collections.virtblock.volumes.plugins.module_utils import host_connection
+    step = host_connection.plan(ci, initiator)
+    assert step["protocol"] is None and word in step["reason"]
