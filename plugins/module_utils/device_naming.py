@@ -17,11 +17,15 @@ __metaclass__ = type
 
 import re
 
+# The name grammar (match_device, strip_dev, the a..z, aa.. letters) is shared with the
+# records' device_names.py; this file keeps only what the libvirt side adds to it.
+from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (  # noqa: F401
+    index_to_letters as generate_device_letter, letters_to_index as letter_index,
+    match_device, strip_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidDevicePath)
 
 # nova.block_device._pref_dev_re / match_device
-_MATCH_DEVICE_RE = re.compile(r"^(/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$")
 
 # blockinfo.get_dev_prefix_for_disk_bus (kvm/qemu buses)
 BUS_PREFIX = {
@@ -39,35 +43,6 @@ PREFIX_BUS = {"hd": "ide", "sd": "scsi", "vd": "virtio", "fd": "fdc", "xvd": "xe
 BUS_MAX = {"ide": 4, "fdc": 2}
 MAX_DEVICES = 26 * 27   # vdb .. vdzz: far more than any bus here takes
 ROOT_LETTER = "a"
-
-
-def match_device(device):
-    """``nova.block_device.match_device``: (prefix, letters) or None."""
-    match = _MATCH_DEVICE_RE.match(device or "")
-    if not match:
-        return None
-    return match.groups()
-
-
-def strip_dev(device):
-    return re.sub(r"^/dev/", "", device or "")
-
-
-def generate_device_letter(index):
-    """0 -> a, 25 -> z, 26 -> aa, 27 -> ab ... (``nova.block_device``)."""
-    base = ord("a")
-    letters = ""
-    while index >= 0:
-        letters = chr(base + index % 26) + letters
-        index = index // 26 - 1
-    return letters
-
-
-def letter_index(letters):
-    index = 0
-    for char in letters:
-        index = index * 26 + (ord(char) - ord("a") + 1)
-    return index - 1
 
 
 def prefix_for_bus(bus):

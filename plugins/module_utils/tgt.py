@@ -105,11 +105,6 @@ class LiveTarget(object):
                 and sorted(self.acls) == sorted(spec.acl_addresses + spec.initiator_names)
                 and (self.bsoflags.get(LUN) or None) == (spec.bsoflags or None))
 
-    def as_dict(self):
-        return {"tid": self.tid, "iqn": self.iqn, "driver": self.driver, "sessions": self.nexus,
-                "luns": dict((str(k), v) for k, v in self.luns.items()),
-                "accounts": list(self.accounts), "acls": list(self.acls)}
-
 
 def parse_show_targets(text):
     """Parse ``tgtadm --op show --mode target`` output into LiveTargets."""
