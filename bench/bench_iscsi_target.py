@@ -44,7 +44,7 @@ def apply_one(admin, base, backing):
                            tgt_config.template_vars(iqn, backing))
     start = time.perf_counter()
     export = TargetExport(admin, os.path.join(base, "volumes"), volume_id, iqn)
-    text, spec, _ = export.desired(rendered, True)
+    text, spec, dummy = export.desired(rendered, True)
     changed = export.create_fast(text, spec) is not None
     elapsed = time.perf_counter() - start
     start = time.perf_counter()
@@ -81,9 +81,9 @@ def main():
             while present < wanted:
                 apply_one(admin, base, backing)
                 present += 1
-            applies, noops = zip(*[apply_one(admin, base, backing) for _ in range(SAMPLES)])
+            applies, noops = zip(*[apply_one(admin, base, backing) for dummy in range(SAMPLES)])
             present += SAMPLES
-            cinder = [tgt_admin_update(base, backing) for _ in range(5)]
+            cinder = [tgt_admin_update(base, backing) for dummy in range(5)]
             present += 5
             rows.append((wanted, statistics.median(applies) * 1000, max(applies) * 1000,
                          statistics.median(noops) * 1000, statistics.median(cinder) * 1000))

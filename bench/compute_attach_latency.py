@@ -69,9 +69,9 @@ def main(count=5):
         dom = virt.define(start=True)
         volume = make_volume(directory)
         bare(dom, virt.libvirt, volume)          # warm-up
-        bares = [bare(dom, virt.libvirt, volume) for _ in range(count)]
-        modules = [module(dom, volume) for _ in range(count)]
-        pings = [2 * ping() for _ in range(count)]
+        bares = [bare(dom, virt.libvirt, volume) for dummy in range(count)]
+        modules = [module(dom, volume) for dummy in range(count)]
+        pings = [2 * ping() for dummy in range(count)]
     finally:
         virt.cleanup()
         shutil.rmtree(directory, ignore_errors=True)

@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 name: block_device_mapping_v2
 short_description: Validate and normalise a server's block_device_mapping_v2 as Nova does
 version_added: 0.1.0
-author: virtblock developers
+author: virtblock developers (!UNKNOWN)
 description:
   - Takes the list as Nova's server create API takes it and applies the API schema,
     C(BlockDeviceDict.from_api) and the compute API's checks (the six source/destination

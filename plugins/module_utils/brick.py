@@ -15,7 +15,10 @@ __metaclass__ = type
 import logging
 import os
 import socket
+import traceback
 import warnings
+
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.virtblock.volumes.plugins.module_utils import host_connection
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
@@ -33,9 +36,9 @@ def _os_brick():
             try:
                 from os_brick import exception, privileged
                 from os_brick.initiator import connector
-            except ImportError as err:
-                raise VirtblockError("os-brick is required on the compute host (pip install "
-                                     "os-brick): %s" % err)
+            except ImportError:
+                raise VirtblockError(missing_required_lib("os-brick", reason="on the compute host"),
+                                     exception=traceback.format_exc())
         privileged.default.set_client_mode(False)
         # os-brick logs through the root logger; keep its chatter out of the module's output.
         log = logging.getLogger("os_brick")

@@ -34,7 +34,7 @@ def generate(length):
     """A random string of *length* with at least one character of each group."""
     alphabet = "".join(SYMBOL_GROUPS)
     chars = [secrets.choice(group) for group in SYMBOL_GROUPS]
-    chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
+    chars += [secrets.choice(alphabet) for dummy in range(length - len(chars))]
     # Shuffle so the group-guaranteed characters are not always first.
     for i in range(len(chars) - 1, 0, -1):
         j = secrets.randbelow(i + 1)

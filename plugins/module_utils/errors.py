@@ -167,6 +167,7 @@ class VolumeNotFound(VirtblockError):
 class StoreError(VirtblockError):
     """The record store (database) is unusable: not a database, newer schema, ..."""
 
+
 # --- Nova's, for the compute side (wording from nova/exception.py) ---
 
 class InstanceNotFound(VirtblockError):

@@ -14,7 +14,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import time
+import traceback
 import xml.etree.ElementTree as ET
+
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DeviceDetachFailed, HypervisorUnavailable, InstanceNotFound, VirtblockError)
@@ -22,9 +25,11 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
 try:
     import libvirt
     HAS_LIBVIRT = True
+    LIBVIRT_IMPORT_ERROR = None
 except ImportError:  # reported when a connection is asked for
     libvirt = None
     HAS_LIBVIRT = False
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
 
 SECRET_USAGE_IDS = {"iscsi": "target", "ceph": "name"}
 _UNPLUG_PENDING = ("already in the process of unplug", "unplug request")
@@ -37,7 +42,7 @@ def _quiet(_ctx, _err):
 class LibvirtHost(object):
     def __init__(self, uri="qemu:///system"):
         if not HAS_LIBVIRT:
-            raise VirtblockError("libvirt-python is required on the host (pip install libvirt-python)")
+            raise VirtblockError(missing_required_lib("libvirt-python"), exception=LIBVIRT_IMPORT_ERROR)
         libvirt.registerErrorHandler(_quiet, None)
         self.uri = uri
         try:

@@ -25,11 +25,11 @@ class LVM(object):
 
     def lv(self, name):
         """``{"size": bytes, "tags": [...]}`` or None when the LV does not exist."""
-        rc, out, _ = self.run(["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|",
-                               "-o", "lv_size,lv_tags", "%s/%s" % (self.vg, name)])
+        rc, out, dummy = self.run(["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|",
+                                   "-o", "lv_size,lv_tags", "%s/%s" % (self.vg, name)])
         if rc != 0 or not out.strip():
             return None
-        size, _, tags = out.strip().partition("|")
+        size, dummy, tags = out.strip().partition("|")
         return {"size": int(size), "tags": [t for t in tags.split(",") if t]}
 
     def path(self, name):

@@ -26,17 +26,18 @@ import datetime
 import os
 import random
 import time
+import traceback
 
 try:
     import sqlalchemy as sa
     from sqlalchemy import event, exc
     HAS_SQLALCHEMY = True
     SQLALCHEMY_IMPORT_ERROR = None
-except ImportError as _err:  # pragma: no cover - reported by the modules
+except ImportError:  # pragma: no cover - reported by the modules
     HAS_SQLALCHEMY = False
-    SQLALCHEMY_IMPORT_ERROR = _err
+    SQLALCHEMY_IMPORT_ERROR = traceback.format_exc()
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     ServiceUnavailable, StoreError)
@@ -259,8 +260,8 @@ class Store(object):
 
     def __init__(self, url=None, path=None, password=None, timeout=30):
         if not HAS_SQLALCHEMY:
-            raise StoreError("the record store needs SQLAlchemy on the host running the "
-                             "module: %s" % SQLALCHEMY_IMPORT_ERROR)
+            raise StoreError(missing_required_lib("SQLAlchemy", reason="for the record store"),
+                             exception=SQLALCHEMY_IMPORT_ERROR)
         self.timeout = timeout
         self.path = None
         if url:

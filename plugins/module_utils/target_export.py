@@ -38,7 +38,7 @@ class TargetExport(object):
         old_text = self.current_text()
         credentials = None
         if use_chap_auth:
-            user, secret, _ = chap.resolve(username, password, tgt_config.existing_chap(old_text))
+            user, secret, dummy = chap.resolve(username, password, tgt_config.existing_chap(old_text))
             credentials = (user, secret)
             text = tgt_config.fill_secrets(rendered, user, secret)
         else:

@@ -67,6 +67,7 @@ PREFERRED_TID_SPAN = 1 << 24
 def preferred_tid(iqn):
     return PREFERRED_TID_BASE + zlib.crc32(iqn.encode("utf-8")) % PREFERRED_TID_SPAN
 
+
 # Cinder's write-cache off: tgt-admin's caching mode page with WCE cleared.
 WRITE_CACHE_OFF_MODE_PAGE = "8:0:18:0x10:0:0xff:0xff:0:0:0xff:0xff:0xff:0xff:0x80:0x14:0:0:0:0:0:0"
 

@@ -54,7 +54,7 @@ class TargetSpec(object):
 
     @property
     def usernames(self):
-        return [user for user, _ in self.incoming_users]
+        return [user for user, dummy in self.incoming_users]
 
     @property
     def acl_addresses(self):
@@ -136,7 +136,7 @@ def parse(text):
             continue
         if iqn is None:
             raise InvalidInput("target config line %d: %r outside <target>" % (number, line))
-        key, _, value = line.partition(" ")
+        key, dummy, value = line.partition(" ")
         if key not in SUPPORTED_DIRECTIVES:
             raise InvalidInput("target config line %d: directive %r is not supported (supported: %s)"
                                % (number, key, ", ".join(SUPPORTED_DIRECTIVES)))

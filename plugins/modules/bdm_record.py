@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Modules are GPL-3.0-or-later, as Ansible modules are; the rest of the collection is Apache-2.0.
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -28,7 +29,7 @@ description:
     are not stored; the keys dropped are listed in C(data.virtblock_secrets_removed). What a
     detach needs (target IQN, portal, LUN, user, libvirt C(secret_uuid)) is kept.
 version_added: 0.1.0
-author: virtblock developers
+author: virtblock developers (!UNKNOWN)
 extends_documentation_fragment:
   - virtblock.volumes.store
 options:

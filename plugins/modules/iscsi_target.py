@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Modules are GPL-3.0-or-later, as Ansible modules are; the rest of the collection is Apache-2.0.
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -21,11 +22,11 @@ description:
   - CHAP is on by default. Credentials not given are generated (a 20-character user, a
     16-character secret, as Cinder) and kept in the target file, so a rerun reuses them.
   - Returns RV(connection_info) shaped as Cinder's C(initialize_connection) returns it.
-    It holds the CHAP secret (C(data.auth_password)): register it under C(no_log: true).
+    It holds the CHAP secret (C(data.auth_password)); register it under C(no_log=true).
   - Talks to tgtd over its management socket (as C(tgtadm) does) so that no secret is
     ever on a command line.
 version_added: 0.1.0
-author: virtblock developers
+author: virtblock developers (!UNKNOWN)
 extends_documentation_fragment: []
 options:
   volume_id:
@@ -71,14 +72,16 @@ options:
     type: bool
     default: true
   chap_username:
-    description: CHAP user. Generated (20 characters) and kept when not given.
+    description:
+      - CHAP user. Generated (20 characters) and kept when not given.
+      - Can come from the E(VIRTBLOCK_CHAP_USERNAME) environment variable (an AWX credential).
     type: str
   chap_password:
     description:
       - CHAP secret, 12 to 255 characters. Generated (16 characters) and kept when not given.
       - Can come from the E(VIRTBLOCK_CHAP_PASSWORD) environment variable (an AWX credential).
       - A secret passed here is masked by Ansible wherever it appears in the result, so
-        RV(connection_info) then shows C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) for C(auth_password):
+        RV(connection_info) then shows C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) for C(auth_password);
         use the value you passed. A generated secret is returned as is.
     type: str
   initiators:
@@ -94,7 +97,7 @@ options:
   connector:
     description:
       - The compute host's connector (os-brick C(get_connector_properties)). When given it is
-        checked by Cinder's C(validate_connector) rule: it must carry C(initiator).
+        checked by Cinder's C(validate_connector) rule, it must carry C(initiator).
     type: dict
   target_flags:
     description: Backing store flags, Cinder's C(iscsi_target_flags) (C(bsoflags)).
@@ -236,7 +239,7 @@ class IscsiTargetModule(VirtblockModule):
         target_secondary_ip_addresses=dict(type="list", elements="str", default=[]),
         iscsi_protocol=dict(type="str", choices=["iscsi", "iser"], default="iscsi"),
         use_chap_auth=dict(type="bool", default=True),
-        chap_username=dict(type="str"),
+        chap_username=dict(type="str", fallback=(env_fallback, ["VIRTBLOCK_CHAP_USERNAME"])),
         chap_password=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_CHAP_PASSWORD"])),
         initiators=dict(type="list", elements="str", default=[]),
         initiator_addresses=dict(type="list", elements="str", default=[]),

@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Modules are GPL-3.0-or-later, as Ansible modules are; the rest of the collection is Apache-2.0.
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -12,14 +13,14 @@ module: volume
 short_description: Create, extend and delete a volume's backing store, as Cinder's create_volume does
 description:
   - Runs on the storage host. Makes the bytes of a volume, C(volume-<id>), as Cinder's
-    C(create_volume) flow does: blank, from an image (any format C(qemu-img) reads,
+    C(create_volume) flow does - blank, from an image (any format C(qemu-img) reads,
     converted to raw, and the volume marked bootable), or copied from another volume or
     a snapshot.
   - A larger size extends the volume; a smaller one is refused, as Cinder refuses to shrink.
   - O(state=absent) deletes it, refused while the volume is exported over iSCSI unless O(force=true),
     which removes the export first.
 version_added: 0.1.0
-author: virtblock developers
+author: virtblock developers (!UNKNOWN)
 options:
   volume_id:
     description: The volume's UUID.
@@ -235,7 +236,7 @@ class VolumeModule(VirtblockModule):
                                 "(iscsi_target state=absent) or set force=true." % (self.volume_id, exported))
         if not self.check_mode:
             if exported:
-                _, live, text = export.plan_absent(force=True)
+                dummy, live, text = export.plan_absent(force=True)
                 export.apply_absent(live, text)
             self.backend.delete(self.name)
         return None, True

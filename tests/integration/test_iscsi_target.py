@@ -28,11 +28,11 @@ def export(tgtd, volume_id, backing, check=False, diff=False, **extra):
 
 def url(tgtd, data, password=None, user=None):
     return "iscsi://%s%%%s@%s:%d/%s/%d" % (user or data["auth_username"], password or data["auth_password"],
-                                            tgtd.ip, tgtd.port, data["target_iqn"], data["target_lun"])
+                                           tgtd.ip, tgtd.port, data["target_iqn"], data["target_lun"])
 
 
 def readcapacity(target_url):
-    return subprocess.run(["iscsi-readcapacity16", target_url], capture_output=True, text=True, timeout=30)
+    return subprocess.run(["iscsi-readcapacity16", target_url], capture_output=True, text=True, timeout=30, check=False)
 
 
 def live_targets(tgtd):
@@ -69,7 +69,7 @@ def test_export_serves_lun1_with_chap_and_data_reaches_the_backing_file(tgtd, vo
     assert "Authentication failure" in refused.stdout + refused.stderr
 
     write = subprocess.run(["qemu-io", "-f", "raw", "-c", "write -P 0xab 4096 4096", url(tgtd, data)],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60, check=False)
     assert write.returncode == 0, write.stderr
     with open(backing, "rb") as handle:
         handle.seek(4096)
@@ -225,7 +225,7 @@ def test_bad_input_fails_clearly_and_writes_nothing(tgtd, volume, override, mess
 
 
 def test_missing_backing_store_is_refused(tgtd, volume):
-    volume_id, _ = volume
+    volume_id, dummy = volume
     result = run_module("iscsi_target", tgtd.module_args(volume_id=volume_id))
     assert result.get("failed") is True
     assert "backing_store" in result["msg"]

@@ -56,7 +56,7 @@ def test_check_mode_and_diff_show_the_one_disk_and_change_nothing(virt, volume):
 
 def test_next_free_name_and_device_path_in_use(virt, volume_dir):
     dom = virt.define()
-    vols = [make_volume(volume_dir) for _ in range(3)]
+    vols = [make_volume(volume_dir) for dummy in range(3)]
     assert attach(dom, vols[0], device="/dev/vdc")["device"] == "/dev/vdc"
     assert attach(dom, vols[1])["device"] == "/dev/vdb"      # the gap first
     taken = attach(dom, vols[2], device="/dev/vdc")

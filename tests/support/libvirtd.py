@@ -38,7 +38,7 @@ DOMAIN_XML = """<domain type='qemu'>
 
 def domain_xml(name, domain_uuid=None, memory=64, boot="", serial="", ports=4):
     port_xml = "\n    ".join("<controller type='pci' index='%d' model='pcie-root-port'/>" % (i + 1)
-                              for i in range(ports))
+                             for i in range(ports))
     return DOMAIN_XML.format(name=name, uuid=domain_uuid or str(uuid.uuid4()), memory=memory,
                              boot=boot, serial=serial, ports=port_xml)
 

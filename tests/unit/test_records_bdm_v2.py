@@ -154,8 +154,8 @@ def test_device_name_and_disk_bus():
 def test_locals_limit():
     eph = {"source_type": "blank", "destination_type": "local", "volume_size": 1}
     with pytest.raises(errors.InvalidBDMLocalsLimit):
-        validate_bdm_v2([dict(eph) for _ in range(3)], image_ref=IMG)
-    assert len(validate_bdm_v2([dict(eph) for _ in range(3)], image_ref=IMG,
+        validate_bdm_v2([dict(eph) for dummy in range(3)], image_ref=IMG)
+    assert len(validate_bdm_v2([dict(eph) for dummy in range(3)], image_ref=IMG,
                                max_local_block_devices=-1)) == 4
 
 

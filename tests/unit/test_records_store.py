@@ -1,8 +1,6 @@
 """The store adapter on a real SQLite file and a real PostgreSQL, and the 20-process race."""
 import json
 import multiprocessing
-import os
-import sqlite3
 
 import pytest
 
@@ -40,7 +38,7 @@ def rows(url, **kw):
 
 
 def test_schema_created_and_versioned(store_url):
-    changed, _, row = reserve(store_url, vol_id(1))
+    changed, dummy, row = reserve(store_url, vol_id(1))
     assert changed and row["device_name"] == "/dev/vda" and row["deleted"] == 0
     version = Store(url=store_url).run(lambda tx: tx.conn.exec_driver_sql(
         "SELECT version FROM virtblock_schema WHERE name = 'records'").scalar())
@@ -71,7 +69,7 @@ def test_reserve_save_soft_delete(store_url):
     with pytest.raises(InvalidVolume):
         reserve(store_url, vol_id(2))
     # soft delete: deleted = id, deleted_at set; the name is free again, gaps first
-    changed, gone, _ = Store(url=store_url).run(lambda tx: records.delete_bdm(
+    changed, gone, dummy = Store(url=store_url).run(lambda tx: records.delete_bdm(
         tx, dict(instance_uuid=INSTANCE, volume_id=vol_id(1))))
     assert changed
     dead = [r for r in rows(store_url, include_deleted=True) if r["id"] == gone["id"]][0]
@@ -84,15 +82,15 @@ def test_reserve_save_soft_delete(store_url):
 def test_dry_run_writes_nothing(store_url):
     reserve(store_url, vol_id(1))
     params = dict(instance_uuid=INSTANCE, volume_id=vol_id(2), disk_bus="virtio")
-    changed, _, row = Store(url=store_url).run(lambda tx: records.reserve_bdm(tx, params),
-                                               dry_run=True)
+    changed, dummy, row = Store(url=store_url).run(lambda tx: records.reserve_bdm(tx, params),
+                                                   dry_run=True)
     assert changed and row["device_name"] == "/dev/vdb"
     assert [r["volume_id"] for r in rows(store_url)] == [vol_id(1)]
 
 
 def test_dry_run_on_missing_sqlite_file_creates_nothing(tmp_path):
     path = tmp_path / "sub" / "none.sqlite"
-    changed, _, row = Store(path=str(path)).run(
+    changed, dummy, row = Store(path=str(path)).run(
         lambda tx: records.reserve_bdm(tx, dict(instance_uuid=INSTANCE, volume_id=vol_id(1))),
         dry_run=True)
     assert changed and row["device_name"] == "/dev/vda"
@@ -120,7 +118,7 @@ def test_unreachable_server():
 def _race_worker(url, index, barrier, queue):
     barrier.wait(60)
     try:
-        _, _, row = reserve(url, vol_id(100 + index))
+        dummy, dummy, row = reserve(url, vol_id(100 + index))
         queue.put(("ok", row["device_name"]))
     except Exception as err:  # pylint: disable=broad-except
         queue.put(("error", repr(err)))
@@ -135,7 +133,7 @@ def test_twenty_reservations_at_once(store_url):
              for i in range(20)]
     for proc in procs:
         proc.start()
-    results = [queue.get(timeout=120) for _ in procs]
+    results = [queue.get(timeout=120) for dummy in procs]
     for proc in procs:
         proc.join(60)
     assert [r for r in results if r[0] != "ok"] == []

@@ -56,8 +56,8 @@ def test_reserved_non_multiattach_refuses_other_instance():
 
 
 def test_multiattach_allows_second_instance():
-    changed, action, _ = vs.plan(vol("in-use", multiattach=True), [att(I1, "attached")], I2,
-                                 "attaching")
+    changed, action, dummy = vs.plan(vol("in-use", multiattach=True), [att(I1, "attached")], I2,
+                                     "attaching")
     assert (changed, action) == (True, "create")
 
 
@@ -77,7 +77,7 @@ def test_different_mode_while_attaching_refused():
 def test_detaching_then_detached_last_one_makes_available():
     changed, action, fields = vs.plan(vol("in-use"), [att(I1, "attached")], I1, "detaching")
     assert (action, fields["attach_status"]) == ("update", "detaching")
-    changed, action, _ = vs.plan(vol("detaching"), [att(I1, "detaching")], I1, "detached")
+    changed, action, dummy = vs.plan(vol("detaching"), [att(I1, "detaching")], I1, "detached")
     assert action == "delete"
     assert vs.volume_status([]) == ("available", "detached")
     # one of two multiattach attachments going leaves the volume in-use

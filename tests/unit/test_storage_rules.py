@@ -47,7 +47,7 @@ def test_generated_chap_credentials_look_like_cinders():
     alphabet = set("".join(chap.SYMBOL_GROUPS))
     assert set(user) <= alphabet and set(password) <= alphabet
     assert not set("0O1lI") & set(user + password)
-    assert len({chap.generate(16) for _ in range(50)}) == 50
+    assert len({chap.generate(16) for dummy in range(50)}) == 50
 
 
 def test_existing_credentials_are_kept_and_given_ones_win():
