@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # The README's demo command: set up this machine, start tgtd (127.0.0.1:3260) and libvirtd,
-# start a small VM, and attach a volume to it with playbooks/demo_attach_volume.yml.
+# start a small VM, and attach a volume to it with the collection's playbook
+# virtblock.volumes.demo_attach_volume (playbooks/demo_attach_volume.yml).
 # Run it again: the second run changes nothing.
+# VIRTBLOCK_COLLECTIONS_PATH=DIR runs the collection installed in DIR (e.g. by
+# `ansible-galaxy collection install -p DIR virtblock-volumes-*.tar.gz`) instead of this
+# source tree; scripts/check.sh does that with the built artifact.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 . scripts/env.sh
+if [ -n "${VIRTBLOCK_COLLECTIONS_PATH:-}" ]; then
+  export ANSIBLE_COLLECTIONS_PATH="$VIRTBLOCK_COLLECTIONS_PATH"
+fi
 scripts/services.sh start tgtd
 scripts/services.sh start libvirt
 uuid=$(python scripts/demo_domain.py virtblock-demo)
 echo "demo VM virtblock-demo: $uuid"
-exec ansible-playbook -i localhost, playbooks/demo_attach_volume.yml -e "demo_instance_uuid=$uuid" "$@"
+echo "collection: $(ansible-galaxy collection list virtblock.volumes 2>/dev/null | sed -n 's/^# //p' | head -n1)"
+exec ansible-playbook -i localhost, virtblock.volumes.demo_attach_volume -e "demo_instance_uuid=$uuid" "$@"
