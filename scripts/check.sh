@@ -10,7 +10,7 @@
 # Each check runs even when an earlier one failed; the exit status says whether all passed.
 # Arguments pick checks (scripts/check.sh lint docs); none means all.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 scripts/setup.sh || exit 1
 . scripts/env.sh
 # ansible-lint installs the collection it lints into $ANSIBLE_HOME/collections (~/.ansible
@@ -69,7 +69,8 @@ check_artifact() {
   ANSIBLE_COLLECTIONS_PATH="$installed" \
     ansible-galaxy collection install -p "$installed" "$artifact" || return 1
   local out rc
-  for run in first second; do
+  for run in 1 2; do
+    echo "demo run $run from $installed"
     out=$(VIRTBLOCK_COLLECTIONS_PATH="$installed" scripts/demo.sh 2>&1); rc=$?
     printf '%s\n' "$out" | grep -E '^collection:|^localhost +:'
     [ $rc -eq 0 ] || { printf '%s\n' "$out" | tail -n 30; return 1; }
