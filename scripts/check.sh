@@ -32,6 +32,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     -c "$VIRTBLOCK_BUILD/constraints.txt" || exit 1
   echo "$want" > "$stamp"
 fi
+pinned=$(sed -n 's/^ansible-core==//p' requirements.txt)
+have=$(python -c 'from ansible.release import __version__; print(__version__)')
+[ "$have" = "$pinned" ] || { echo "check: ansible-core is $have, requirements.txt pins $pinned"; exit 1; }
 
 version=$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
 artifact="$VIRTBLOCK_BUILD/dist/virtblock-volumes-$version.tar.gz"
