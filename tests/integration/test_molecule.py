@@ -29,7 +29,9 @@ def test_molecule_scenario(scenario, libvirtd_running):
     proc = subprocess.run(["molecule", "test", "-s", scenario], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=1200)
     output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-6000:]
+    # What failed is near a "fatal:" line; molecule's summary comes at the end.
+    fatal = [line for line in output.splitlines() if "fatal:" in line or "FAILED" in line]
+    assert proc.returncode == 0, "\n".join(fatal[:20]) + "\n...\n" + output[-3000:]
     for step in ("converge", "idempotence", "verify", "cleanup"):
         # "attach ➜ verify: Executed: Successful" on a terminal, "[attach > verify] ..." in a pipe
         done = r"%s\s*(?:➜|>)\s*%s\]?:?\s*Executed: Successful" % (scenario, step)
