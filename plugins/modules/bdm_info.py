@@ -61,6 +61,15 @@ volumeAttachment:
   description: Nova's show view.
   returned: when O(volume_id) is given
   type: dict
+volume:
+  description: The Cinder volume record (C(status), C(attach_status), ...), or V(null) if there is none.
+  returned: when O(volume_id) is given
+  type: dict
+attachments:
+  description: The Cinder attachments of the volume (C(instance_uuid), C(attach_status), C(mountpoint)).
+  returned: when O(volume_id) is given
+  type: list
+  elements: dict
 block_device_mappings:
   description: The full rows (C(connection_info) as a dict, secrets never stored).
   returned: always
@@ -83,9 +92,12 @@ class BdmInfoModule(RecordModule):
     def run(self):
         params = self.checked_params()
         instance, volume = params["instance_uuid"], params["volume_id"]
-        rows = self.store().run(lambda tx: tx.bdm_rows(
-            instance_uuid=instance, volume_id=volume,
-            include_deleted=self.params["include_deleted"]), dry_run=True)
+        def read(tx):
+            found = tx.bdm_rows(instance_uuid=instance, volume_id=volume,
+                                include_deleted=self.params["include_deleted"])
+            return found, (tx.volume_get(volume), tx.attachments(volume)) if volume else None
+
+        rows, cinder = self.store().run(read, dry_run=True)
         rows = [self.row_out(row) for row in rows]
         views = [attachment_view(row) for row in rows if row["volume_id"] and not row["deleted"]]
         result = dict(changed=False, volumeAttachments=views, block_device_mappings=rows)
@@ -93,6 +105,9 @@ class BdmInfoModule(RecordModule):
             if not views:
                 raise VolumeBDMNotFound(volume)
             result["volumeAttachment"] = views[0]
+            # Cinder's side of the same attachment, so one read tells whether an attach
+            # finished (the attach role's rerun stops here).
+            result["volume"], result["attachments"] = cinder
         return result
 
 
