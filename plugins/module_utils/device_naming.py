@@ -23,7 +23,6 @@ import re
 # The name grammar (match_device, strip_dev, the a..z, aa.. letters) is shared with the
 # records' device_names.py; this file keeps only what the libvirt side adds to it.
 from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (  # noqa: F401
-    index_to_letters as generate_device_letter, letters_to_index as letter_index,
     match_device, next_device_name, strip_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidDevicePath)

@@ -92,6 +92,7 @@ class BdmInfoModule(RecordModule):
     def run(self):
         params = self.checked_params()
         instance, volume = params["instance_uuid"], params["volume_id"]
+
         def read(tx):
             found = tx.bdm_rows(instance_uuid=instance, volume_id=volume,
                                 include_deleted=self.params["include_deleted"])

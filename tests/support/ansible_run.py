@@ -68,7 +68,8 @@ def run_playbook(playbook, extra_vars, check=False, fault_at=None, fault_command
         if fault_at:
             full_env.update(VBTEST_FAULT_TASK=fault_at, VBTEST_FAULT_COMMAND=fault_command)
         full_env.update(env or {})
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout,
+                              check=False)
         if not os.path.exists(record):
             raise AssertionError("ansible-playbook recorded nothing (rc %d):\n%s\n%s"
                                  % (proc.returncode, proc.stdout, proc.stderr))

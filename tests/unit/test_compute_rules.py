@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import device_naming, disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils import device_names, device_naming, disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidDevicePath, InvalidInput, VolumeDriverNotFound)
 
@@ -21,8 +21,8 @@ def iscsi(**data):
 @pytest.mark.parametrize("index,letters", [(0, "a"), (1, "b"), (25, "z"), (26, "aa"),
                                            (27, "ab"), (51, "az"), (52, "ba"), (701, "zz")])
 def test_generate_device_letter_matches_nova(index, letters):
-    assert device_naming.generate_device_letter(index) == letters
-    assert device_naming.letter_index(letters) == index
+    assert device_names.index_to_letters(index) == letters
+    assert device_names.letters_to_index(letters) == index
 
 
 def test_without_a_requested_device_choose_asks_the_records_rule_not_its_own():

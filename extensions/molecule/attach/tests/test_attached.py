@@ -22,7 +22,7 @@ def test_disk_with_its_serial_in_the_domain_live_and_config():
 
 def test_bdm_row_and_volume_in_use():
     rows = checks.sql("SELECT device_name, connection_info FROM block_device_mapping "
-                            "WHERE volume_id = '%s' AND deleted = 0" % checks.VOLUME)
+                      "WHERE volume_id = '%s' AND deleted = 0" % checks.VOLUME)
     assert len(rows) == 1 and rows[0]["device_name"] == "/dev/sda"
     data = json.loads(rows[0]["connection_info"])["data"]
     assert data["target_iqn"] == checks.IQN and "auth_password" not in data   # secret not stored

@@ -20,7 +20,7 @@ def test_no_disk_and_no_secret_left():
 
 def test_bdm_destroyed_and_volume_available():
     rows = checks.sql("SELECT id FROM block_device_mapping "
-                            "WHERE volume_id = '%s' AND deleted = 0" % checks.VOLUME)
+                      "WHERE volume_id = '%s' AND deleted = 0" % checks.VOLUME)
     assert rows == []
     status = checks.sql("SELECT status FROM volumes WHERE id = '%s'" % checks.VOLUME)
     assert status == [{"status": "available"}]
