@@ -30,7 +30,7 @@ def _positive(value, what):
 def build(name, uuid, memory, vcpus, virt_type="qemu", machine="q35", kernel=None, initrd=None,
           cmdline=None, disks=None, networks=None, console_log=None, root_ports=4):
     """The ``domain`` template variable. *memory* in MiB (the flavor's ``ram``); *disks*:
-    local disks, each ``path``, ``device_name``, ``disk_bus``, optional ``boot_index``,
+    local disks, each ``path``, ``device_name``, ``disk_bus``,
     ``format`` (qcow2), ``cache`` (none)."""
     if not name:
         raise InvalidInput("the domain needs a name")
@@ -45,12 +45,10 @@ def build(name, uuid, memory, vcpus, virt_type="qemu", machine="q35", kernel=Non
         if not dev or not dev.startswith(dev_prefix_for_disk_bus(bus)):
             raise InvalidInput("local disk %s needs a device_name on its bus %s, not %r"
                                % (disk.get("path"), bus, disk.get("device_name")))
-        boot_index = disk.get("boot_index")
         out_disks.append({
             "path": disk["path"], "dev": dev, "bus": bus,
             "format": disk.get("format") or "qcow2", "cache": disk.get("cache") or "none",
-            "discard": disk.get("discard"),
-            "boot_order": int(boot_index) + 1 if boot_index not in (None, "") and int(boot_index) >= 0 else None})
+            "discard": disk.get("discard")})
     return {"name": name, "uuid": validate_uuid(uuid, what="uuid"),
             "memory_kib": _positive(memory, "memory") * 1024, "vcpus": _positive(vcpus, "vcpus"),
             "virt_type": virt_type, "machine": machine, "kernel": kernel, "initrd": initrd,

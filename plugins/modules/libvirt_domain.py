@@ -15,7 +15,8 @@ description:
     C(destroy) (C(_destroy), C(_undefine_domain)) on the compute host, through libvirt-python.
   - The C(<domain>) comes from a template (C(templates/libvirt_domain.xml.j2)) rendered on the
     controller from O(name), O(uuid), O(memory), O(vcpus), the local O(disks) and
-    O(networks), with per-disk C(<boot order>) from each disk's C(boot_index) as Nova sets it.
+    O(networks). The guest boots from its first disk (C(<boot dev="hd"/>)); the disk with
+    C(boot_index) 0 is always C(<prefix>a), as in Nova's libvirt driver.
     Volumes are not in the template - attach them to the defined domain (config only) with
     M(virtblock.volumes.libvirt_disk_attach) (the C(attach_volume) role), then start it.
   - O(kernel), O(initrd) and O(cmdline) give direct kernel boot (Nova's C(kernel_id),

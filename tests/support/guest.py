@@ -10,12 +10,13 @@ disk that goes away:
     VBTEST-DISK vda serial=<first 20 chars of the serial> data=<first 32 bytes>
     VBTEST-GONE vda
 
-Booted with ``vbtest.root_serial=<serial>`` on the kernel command line, it first waits
-for the disk with that serial (cut to 20 characters, as the guest sees it), mounts it as
+Booted with ``root=/dev/vda`` (the boot disk's name) or ``vbtest.root_serial=<serial>``
+on the kernel command line, it first waits for that disk (a serial is matched on the 20
+characters the guest sees), mounts it as
 its root volume (ext4, read-only) and prints the marker file the image carried, the part
 of a distribution's initramfs that finds and mounts ``root=``:
 
-    VBTEST-ROOT vda
+    VBTEST-ROOT vda serial=<first 20 chars of its serial>
     VBTEST-MARKER <first line of /vbtest-marker on the volume>
 """
 
@@ -45,26 +46,29 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules.order); do insmod /lib/vbmod/$m.ko 2>/dev/null; done
 echo VBTEST-READY
-root=$(sed -n 's/.*vbtest.root_serial=\([^ ]*\).*/\1/p' /proc/cmdline)
-if [ -n "$root" ]; then
-  root=$(echo "$root" | cut -c1-20)
+# The root volume: root=/dev/<name> (the boot disk, as a distribution's cmdline names it)
+# or vbtest.root_serial=<volume id> (matched on the first 20 characters the guest sees).
+rootname=$(sed -n 's/.*[ ]root=\/dev\/\([^ ]*\).*/\1/p' /proc/cmdline)
+root=$(sed -n 's/.*vbtest.root_serial=\([^ ]*\).*/\1/p' /proc/cmdline | cut -c1-20)
+if [ -n "$rootname$root" ]; then
   tries=0
   while [ $tries -lt 300 ]; do
     for d in /sys/block/vd* /sys/block/sd*; do
       [ -e "$d" ] || continue
       s=$(cat $d/serial 2>/dev/null)
       [ -n "$s" ] || s=$(cat $d/device/wwid 2>/dev/null)
-      case "$s" in *"$root"*) rootdev=${d##*/} ;; esac
+      [ -n "$root" ] && case "$s" in *"$root"*) rootdev=${d##*/} ;; esac
+      [ "${d##*/}" = "$rootname" ] && rootdev=$rootname
     done
     [ -n "$rootdev" ] && break
     tries=$((tries + 1))
     sleep 0.1
   done
   if [ -n "$rootdev" ] && mount -t ext4 -o ro /dev/$rootdev /mnt; then
-    echo "VBTEST-ROOT $rootdev"
+    echo "VBTEST-ROOT $rootdev serial=$(cat /sys/block/$rootdev/serial 2>/dev/null)"
     echo "VBTEST-MARKER $(head -n 1 /mnt/vbtest-marker)"
   else
-    echo "VBTEST-NOROOT serial=$root"
+    echo "VBTEST-NOROOT $rootname$root"
   fi
 fi
 known=""

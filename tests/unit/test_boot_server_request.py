@@ -141,7 +141,7 @@ def test_local_disk_rules():
 def test_domain_config_boot_order_and_checks():
     dom = domain_config.build("n", VOLUME, 256, 1, disks=[
         {"path": "/d", "device_name": "/dev/vda", "disk_bus": "virtio", "boot_index": 0}])
-    assert dom["memory_kib"] == 256 * 1024 and dom["disks"][0]["boot_order"] == 1
+    assert dom["memory_kib"] == 256 * 1024 and dom["disks"][0]["dev"] == "vda"
     with pytest.raises(InvalidInput, match="needs a device_name on its bus scsi"):
         domain_config.build("n", VOLUME, 256, 1, disks=[
             {"path": "/d", "device_name": "/dev/vda", "disk_bus": "scsi"}])
