@@ -1,15 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Nova's device naming rules for a volume's target device. Pure, no I/O.
+"""Nova's device naming rules for a volume's target device on the libvirt side. Pure, no I/O.
 
 - ``nova/block_device.py``: ``match_device`` (the API's check of a requested
   ``/dev/...`` name), ``strip_dev``, ``generate_device_letter`` (a..z, aa, ab, ...).
-- ``nova/virt/libvirt/blockinfo.py``: ``get_dev_prefix_for_disk_bus``,
-  ``get_disk_bus_for_disk_dev`` and ``find_disk_dev_for_disk_bus`` (first free name
-  on the bus, gaps filled first).
-- ``nova/compute/utils.py:get_next_device_name``: the root disk's letter ``a`` is
-  always taken, so the first volume is ``vdb``.
+- ``nova/virt/libvirt/blockinfo.py``: ``get_dev_prefix_for_disk_bus`` and
+  ``get_disk_bus_for_disk_dev``.
+
+In Nova the device name is chosen once, by ``reserve_block_device_name``, and the
+libvirt driver is handed it. The same here: the roles reserve it with ``bdm_record``
+(``device_names.next_device_name``) and pass it to ``libvirt_disk_attach``; when the
+module is used on its own without ``device`` it asks that same rule, with the domain's
+disks as the names in use. There is no second naming policy here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,7 +24,7 @@ import re
 # records' device_names.py; this file keeps only what the libvirt side adds to it.
 from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (  # noqa: F401
     index_to_letters as generate_device_letter, letters_to_index as letter_index,
-    match_device, strip_dev)
+    match_device, next_device_name, strip_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidDevicePath)
 
@@ -39,10 +42,6 @@ BUS_PREFIX = {
 }
 # blockinfo.get_disk_bus_for_disk_dev for kvm/qemu
 PREFIX_BUS = {"hd": "ide", "sd": "scsi", "vd": "virtio", "fd": "fdc", "xvd": "xen"}
-# blockinfo.get_dev_count_for_disk_bus: IDE has 4 slots; the rest as many as asked.
-BUS_MAX = {"ide": 4, "fdc": 2}
-MAX_DEVICES = 26 * 27   # vdb .. vdzz: far more than any bus here takes
-ROOT_LETTER = "a"
 
 
 def prefix_for_bus(bus):
@@ -86,27 +85,14 @@ def validate_requested(device, bus=None):
     return name, bus
 
 
-def next_free(bus, used_names):
-    """``find_disk_dev_for_disk_bus``: first free ``<prefix><letters>`` on *bus*,
-    skipping the root letter ``a``; gaps are filled first."""
-    prefix = prefix_for_bus(bus)
-    used = set(used_names)
-    limit = BUS_MAX.get(bus, MAX_DEVICES)
-    for index in range(letter_index("b"), limit):
-        name = prefix + generate_device_letter(index)
-        if name not in used:
-            return name
-    raise InvalidDevicePath("/dev/%s*" % prefix, "No free disk device names for prefix '%s'."
-                            % prefix)
-
-
 def choose(requested, bus, disks, serial):
     """The target device for the volume *serial*.
 
     *disks* is ``[{"dev": ..., "serial": ...}, ...]`` from the domain (live and
     persistent together). The volume's own device when it is there already; else the
-    requested one (DevicePathInUse when another disk has it); else the next free one.
-    Returns (dev, bus).
+    requested one (DevicePathInUse when another disk has it); else the one
+    ``bdm_record`` would reserve (``device_names.next_device_name``) with the domain's
+    disks in use. Returns (dev, bus).
     """
     for disk in disks:
         if serial and disk.get("serial") == serial:
@@ -117,4 +103,4 @@ def choose(requested, bus, disks, serial):
             raise DevicePathInUse(requested)
         return name, bus
     bus = bus or "virtio"
-    return next_free(bus, [d["dev"] for d in disks]), bus
+    return strip_dev(next_device_name(bus, [d["dev"] for d in disks])), bus

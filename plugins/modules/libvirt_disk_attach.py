@@ -24,9 +24,11 @@ description:
     when the source cannot do O_DIRECT), C(<serial>) = the volume id, discard C(unmap) when
     C(data.discard) is true, C(<readonly/>) for C(access_mode=ro), C(<shareable/>) for
     multiattach, C(<iotune>) from C(data.qos_specs) (Nova's keys), optional boot order.
-  - The target device is O(device), or the next free name on the bus by Nova's rules (prefix
-    per bus, C(vdb) ... C(vdz), C(vdaa) ..., gaps first). A name another disk holds fails with
-    Nova's C(DevicePathInUse) message.
+  - The target device is O(device) - in Nova the name is reserved once, by
+    C(reserve_block_device_name), and handed to the driver; the roles pass
+    M(virtblock.volumes.bdm_record)'s reserved C(device_name). Without O(device) the module
+    asks the same rule (the first free name on the bus, gaps first, the domain's disks in
+    use). A name another disk holds fails with Nova's C(DevicePathInUse) message.
   - The serial is the idempotency key. The persistent config always; the live domain too
     when it runs.
   - Detach finds the disk by serial, removes it from the config and from the live domain,
@@ -58,7 +60,9 @@ options:
       - C(driver_volume_type) is C(iscsi), C(rbd) or C(local).
     type: dict
   device:
-    description: The target device, C(/dev/<name>) (Nova's C(device)). Default the next free one.
+    description:
+      - The target device, C(/dev/<name>) (Nova's C(device)); pass M(virtblock.volumes.bdm_record)'s
+        reserved C(device_name). Default the first free name by that module's rule.
     type: str
   disk_bus:
     description: Nova's C(disk_bus). Default from O(device)'s prefix, else C(virtio).

@@ -68,7 +68,7 @@ def test_guest_sees_the_hotplugged_iscsi_disk_by_serial_reads_it_and_lets_it_go(
     volume_id, info, payload = iscsi_volume
     result = run_module("libvirt_disk_attach", dict(
         domain=dom.name(), volume_id=volume_id, connection_info=info, iscsi_initiator="qemu"))
-    assert result["changed"] and result["device"] == "/dev/vdb", result.get("msg")
+    assert result["changed"] and result["device"] == "/dev/vda", result.get("msg")
     # Inside the guest the disk is the first virtio disk; its serial is cut to 20 characters.
     seen = console.wait_for(r"VBTEST-DISK (vd\w+) serial=(\S*) data=(\S*)", timeout=60)
     assert seen.group(2) == volume_id[:20]

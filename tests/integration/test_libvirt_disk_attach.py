@@ -31,10 +31,10 @@ def test_shut_off_domain_changes_config_only_and_reruns_are_unchanged(virt, volu
     dom = virt.define()
     first = attach(dom, volume)
     assert first["changed"] and not first["failed"], first.get("msg")
-    assert first["device"] == "/dev/vdb" and first["live"] is False
+    assert first["device"] == "/dev/vda" and first["live"] is False
     assert volume[0] in virt.config_xml(dom) and not dom.isActive()
     again = attach(dom, volume)
-    assert again["changed"] is False and again["device"] == "/dev/vdb"
+    assert again["changed"] is False and again["device"] == "/dev/vda"
     gone = detach(dom, volume[0])
     assert gone["changed"] and volume[0] not in virt.config_xml(dom)
     assert detach(dom, volume[0])["changed"] is False
@@ -58,20 +58,20 @@ def test_next_free_name_and_device_path_in_use(virt, volume_dir):
     dom = virt.define()
     vols = [make_volume(volume_dir) for _ in range(3)]
     assert attach(dom, vols[0], device="/dev/vdc")["device"] == "/dev/vdc"
-    assert attach(dom, vols[1])["device"] == "/dev/vdb"      # the gap first
+    assert attach(dom, vols[1])["device"] == "/dev/vda"      # the gap first
     taken = attach(dom, vols[2], device="/dev/vdc")
     assert taken["failed"] and taken["msg"] == "The supplied device path (/dev/vdc) is in use."
-    assert attach(dom, vols[2], disk_bus="scsi")["device"] == "/dev/sdb"
+    assert attach(dom, vols[2], disk_bus="scsi")["device"] == "/dev/sda"
 
 
 def test_running_domain_virtio_and_scsi_attach_scsi_detach_completes(virt, volume, volume_dir):
     dom = virt.define(start=True)
     result = attach(dom, volume, disk_bus="scsi")
-    assert result["changed"] and result["live"] and result["device"] == "/dev/sdb", result.get("msg")
+    assert result["changed"] and result["live"] and result["device"] == "/dev/sda", result.get("msg")
     assert volume[0] in virt.live_xml(dom) and volume[0] in virt.config_xml(dom)
     other = make_volume(volume_dir)
     virtio = attach(dom, other)
-    assert virtio["changed"] and virtio["device"] == "/dev/vdb" and other[0] in virt.live_xml(dom)
+    assert virtio["changed"] and virtio["device"] == "/dev/vda" and other[0] in virt.live_xml(dom)
     gone = detach(dom, volume[0])
     assert gone["changed"] and not gone["failed"], gone.get("msg")
     assert volume[0] not in virt.live_xml(dom) and volume[0] not in virt.config_xml(dom)
@@ -82,17 +82,17 @@ def test_running_domain_virtio_detach_times_out_clearly_and_rerun_is_no_worse(vi
     assert attach(dom, volume)["changed"]
     first = detach(dom, volume[0])
     assert first["failed"]
-    assert first["msg"].startswith("Device detach failed for vdb: Run out of retry while detaching")
+    assert first["msg"].startswith("Device detach failed for vda: Run out of retry while detaching")
     assert "Device is still attached to the guest." in first["msg"]
     assert volume[0] not in virt.config_xml(dom)            # config already clean
     assert volume[0] in virt.live_xml(dom)                  # the guest kept it
     again = detach(dom, volume[0])
-    assert again["failed"] and "Device detach failed for vdb" in again["msg"]
+    assert again["failed"] and "Device detach failed for vda" in again["msg"]
     serial = "<serial>%s</serial>" % volume[0]
     assert volume[0] not in virt.config_xml(dom) and virt.live_xml(dom).count(serial) == 1
     # Attaching again restores the config entry only; the live disk is reused.
     back = attach(dom, volume)
-    assert back["changed"] and back["device"] == "/dev/vdb"
+    assert back["changed"] and back["device"] == "/dev/vda"
     assert volume[0] in virt.config_xml(dom) and virt.live_xml(dom).count(serial) == 1
 
 
@@ -103,7 +103,7 @@ def test_other_source_for_the_same_volume_is_refused(virt, volume, tmp_path):
     other.write_bytes(b"\0" * 4096)
     moved = attach(dom, (volume[0], {"driver_volume_type": "local",
                                      "data": {"device_path": str(other)}}))
-    assert moved["failed"] and "attached at /dev/vdb with another source" in moved["msg"]
+    assert moved["failed"] and "attached at /dev/vda with another source" in moved["msg"]
 
 
 def test_template_override(virt, volume, tmp_path):

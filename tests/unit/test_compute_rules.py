@@ -25,20 +25,13 @@ def test_generate_device_letter_matches_nova(index, letters):
     assert device_naming.letter_index(letters) == index
 
 
-def test_next_free_skips_root_letter_and_fills_gaps():
-    assert device_naming.next_free("virtio", []) == "vdb"
-    assert device_naming.next_free("virtio", ["vda", "vdb", "vdd"]) == "vdc"
-    assert device_naming.next_free("scsi", ["vdb"]) == "sdb"
-
-
-def test_next_free_goes_past_vdz_to_vdaa():
-    used = ["vd" + device_naming.generate_device_letter(i) for i in range(26)]
-    assert device_naming.next_free("virtio", used) == "vdaa"
-
-
-def test_ide_has_four_slots():
-    with pytest.raises(InvalidDevicePath, match="No free disk device names"):
-        device_naming.next_free("ide", ["hdb", "hdc", "hdd"])
+def test_without_a_requested_device_choose_asks_the_records_rule_not_its_own():
+    # One naming policy: bdm_record's next_device_name, with the domain's disks in use.
+    assert device_naming.choose(None, "virtio", [], VOL) == ("vda", "virtio")
+    disks = [{"dev": d, "serial": None} for d in ("vda", "vdb", "vdd")]
+    assert device_naming.choose(None, "virtio", disks, VOL) == ("vdc", "virtio")
+    assert device_naming.choose(None, "scsi", [{"dev": "vdb"}], VOL) == ("sda", "scsi")
+    assert not hasattr(device_naming, "next_free")
 
 
 @pytest.mark.parametrize("device", ["/dev/VDA", "vdb", "/dev/nvme0n1", "/dev/", "/dev/vd-b"])
@@ -60,7 +53,7 @@ def test_choose_keeps_own_device_and_refuses_a_taken_one():
     assert device_naming.choose("/dev/vdd", "virtio", disks, VOL) == ("vdc", "virtio")
     with pytest.raises(DevicePathInUse, match=r"The supplied device path \(/dev/vdb\) is in use."):
         device_naming.choose("/dev/vdb", "virtio", disks, "new-serial")
-    assert device_naming.choose(None, "virtio", disks, "new-serial") == ("vdd", "virtio")
+    assert device_naming.choose(None, "virtio", disks, "new-serial") == ("vda", "virtio")
 
 
 def test_host_iscsi_is_a_block_disk_with_nova_defaults():

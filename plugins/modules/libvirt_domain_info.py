@@ -1,0 +1,117 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: libvirt_domain_info
+short_description: Whether an instance's libvirt domain exists, runs, and which disk names it holds
+description:
+  - What Nova's compute manager knows about an instance before it attaches or detaches a
+    volume - its power state and the block devices it has - read from libvirtd on the
+    compute host through libvirt-python.
+  - A domain that is not defined is not an error - RV(exists) is false. The attach and
+    detach roles read this as Nova's C(shelved_offloaded) (no domain on any host).
+  - RV(device_names) (config and live together) is what
+    M(virtblock.volumes.bdm_record) takes as O(virtblock.volumes.bdm_record#module:in_use_device_names)
+    when it reserves a device name, as Nova's C(reserve_block_device_name) counts the
+    instance's disks.
+version_added: 0.1.0
+author: virtblock developers
+options:
+  domain:
+    description: The libvirt domain, by name or UUID (Nova's instance uuid).
+    type: str
+    required: true
+  uri:
+    description: libvirt connection URI.
+    type: str
+    default: qemu:///system
+notes:
+  - Reads only; never changes anything. Supports C(check_mode).
+requirements:
+  - libvirt-python on the compute host, libvirtd running.
+'''
+
+EXAMPLES = r'''
+- name: Is the instance there, and running
+  virtblock.volumes.libvirt_domain_info:
+    domain: 6edad723-c62d-40d4-a29e-d9ac6a3247ee
+  register: instance
+'''
+
+RETURN = r'''
+exists:
+  description: Whether the domain is defined (or running) on this host.
+  returned: always
+  type: bool
+running:
+  description: Whether the domain runs (a live attach is possible).
+  returned: always
+  type: bool
+uuid:
+  description: The domain's UUID.
+  returned: when RV(exists)
+  type: str
+name:
+  description: The domain's name.
+  returned: when RV(exists)
+  type: str
+device_names:
+  description: The target devs of every disk, cdrom and floppy, persistent and live, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [vda, vdb]
+disks:
+  description: The disks (dev, bus, serial), persistent and live, one item per target dev.
+  returned: always
+  type: list
+  elements: dict
+'''
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InstanceNotFound
+from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import LibvirtHost
+
+
+class LibvirtDomainInfoModule(VirtblockModule):
+    argument_spec = dict(
+        domain=dict(type="str", required=True),
+        uri=dict(type="str", default="qemu:///system"),
+    )
+
+    def run(self):
+        host = LibvirtHost(self.params["uri"])
+        try:
+            try:
+                dom = host.domain(self.params["domain"])
+            except InstanceNotFound:
+                return dict(changed=False, exists=False, running=False, device_names=[], disks=[])
+            running = host.is_running(dom)
+            disks = disk_config.parse_disks(host.xml(dom, False))
+            if running:
+                disks += disk_config.parse_disks(host.xml(dom, True))
+            by_dev = {}
+            for disk in disks:
+                if disk["dev"]:
+                    by_dev.setdefault(disk["dev"], dict(
+                        dev=disk["dev"], bus=disk["bus"], serial=disk["serial"]))
+            return dict(changed=False, exists=True, running=running, uuid=dom.UUIDString(),
+                        name=dom.name(), device_names=sorted(by_dev),
+                        disks=[by_dev[dev] for dev in sorted(by_dev)])
+        finally:
+            host.close()
+
+
+def main():
+    LibvirtDomainInfoModule()()
+
+
+if __name__ == "__main__":
+    main()
