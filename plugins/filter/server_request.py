@@ -44,7 +44,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
 from ansible_collections.virtblock.volumes.plugins.module_utils.server_request import (
-    plan_disks, validate_request)
+    derived_instance_uuid, plan_disks, validate_request)
 
 
 def _nova_error(err):
@@ -67,6 +67,15 @@ def instance_disks(server, existing_rows=None, instances_path="/var/lib/virtbloc
         raise _nova_error(err)
 
 
+def instance_uuid(name):
+    """The uuid boot_from_volume gives a server booted without one."""
+    try:
+        return derived_instance_uuid(name)
+    except VirtblockError as err:
+        raise _nova_error(err)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"server_request": server_request, "instance_disks": instance_disks}
+        return {"server_request": server_request, "instance_disks": instance_disks,
+                "instance_uuid": instance_uuid}

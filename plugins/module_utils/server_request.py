@@ -99,7 +99,7 @@ def validate_request(request):
             raise _invalid("uuid", instance_uuid, "%r is not a 'uuid'" % (instance_uuid,))
         instance_uuid = instance_uuid.lower()
     else:
-        instance_uuid = str(uuid.uuid5(NAMESPACE, "instance:" + name))
+        instance_uuid = derived_instance_uuid(name)
     memory = _positive_int(request, "memory")
     vcpus = _positive_int(request, "vcpus")
     disk_bus = request.get("disk_bus") or "virtio"
@@ -120,6 +120,13 @@ def validate_request(request):
             "networks": networks, "disk_bus": disk_bus,
             "kernel": request.get("kernel"), "ramdisk": request.get("ramdisk"),
             "cmdline": request.get("cmdline"), "block_device_mapping_v2": bdms}
+
+
+def derived_instance_uuid(name):
+    """The uuid of a server requested without one (stable for its name)."""
+    if not isinstance(name, str) or not name.strip():
+        raise _invalid("name", name, "%r is not a server name" % (name,))
+    return str(uuid.uuid5(NAMESPACE, "instance:" + name))
 
 
 def new_volume_id(instance_uuid, position):
