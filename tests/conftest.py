@@ -6,4 +6,5 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-pytest_plugins = ["support.tgtd", "support.postgres", "support.libvirtd", "support.guest"]
+pytest_plugins = ["support.tgtd", "support.postgres", "support.libvirtd", "support.guest",
+                  "support.attach_env"]

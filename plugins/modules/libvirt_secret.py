@@ -1,0 +1,106 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: libvirt_secret
+short_description: Drop a volume's iSCSI CHAP libvirt secret once no domain uses it
+description:
+  - M(virtblock.volumes.libvirt_disk_attach) keeps a QEMU-iSCSI volume's CHAP secret in a
+    private libvirt secret (usage C(iscsi), id C(<target_iqn>/<target_lun>)) and deletes it
+    when it detaches the disk. When the domain is already gone (a deleted or shelved
+    instance) there is no disk to detach; this module removes the secret then, as Nova's
+    C(disconnect_volume) does, unless another domain (live or config) still uses it.
+  - Reads the target from O(connection_info) as the BDM stores it (no password needed).
+    Volumes without CHAP, host-iSCSI, rbd (ceph secrets are shared) and local volumes have
+    nothing to remove.
+version_added: 0.1.0
+author: virtblock developers
+options:
+  connection_info:
+    description: Cinder's C(connection_info) of the volume, e.g. the BDM's.
+    type: dict
+    required: true
+  state:
+    description: Only V(absent).
+    type: str
+    choices: [absent]
+    default: absent
+  uri:
+    description: libvirt connection URI.
+    type: str
+    default: qemu:///system
+notes:
+  - Supports C(check_mode).
+requirements:
+  - libvirt-python on the compute host, libvirtd running.
+'''
+
+EXAMPLES = r'''
+- name: Forget the CHAP secret of a volume whose instance is gone
+  virtblock.volumes.libvirt_secret:
+    connection_info: "{{ bdm.connection_info }}"
+    state: absent
+'''
+
+RETURN = r'''
+secret_uuid:
+  description: The secret that was (or would be) removed.
+  returned: when one was found
+  type: str
+in_use:
+  description: The secret was kept because a domain still uses it.
+  returned: always
+  type: bool
+'''
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import LibvirtHost
+
+
+class LibvirtSecretModule(VirtblockModule):
+    argument_spec = dict(
+        connection_info=dict(type="dict", required=True),
+        state=dict(type="str", choices=["absent"], default="absent"),
+        uri=dict(type="str", default="qemu:///system"),
+    )
+
+    @staticmethod
+    def secret_values(params):
+        return disk_config.secrets_of(params.get("connection_info"))
+
+    def run(self):
+        info = self.params["connection_info"]
+        data = info.get("data") or {}
+        usage = None
+        if info.get("driver_volume_type") == "iscsi" and data.get("target_iqn"):
+            usage = disk_config.secret_usage("iscsi_qemu", data)
+        if usage is None:
+            return dict(changed=False, in_use=False)
+        host = LibvirtHost(self.params["uri"])
+        try:
+            secret = host.find_secret(*usage)
+            if secret is None:
+                return dict(changed=False, in_use=False)
+            uuid = secret.UUIDString()
+            if host.secret_in_use(uuid):
+                return dict(changed=False, in_use=True, secret_uuid=uuid)
+            if not self.check_mode:
+                host.delete_unused_secret(uuid)
+            return dict(changed=True, in_use=False, secret_uuid=uuid)
+        finally:
+            host.close()
+
+
+def main():
+    LibvirtSecretModule()()
+
+
+if __name__ == "__main__":
+    main()
