@@ -7,7 +7,7 @@ import os
 import yaml
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-with open(os.path.join(HERE, "vars.yml")) as handle:
+with open(os.path.join(HERE, "vars", "scenario.yml")) as handle:
     VARS = yaml.safe_load(handle)
 DB = VARS["vbtest_molecule_dir"] + "/records.sqlite"
 NAME = VARS["virtblock_server"]["name"]
