@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Modules are GPL-3.0-or-later, as Ansible modules are; the rest of the collection is Apache-2.0.
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -28,7 +29,7 @@ description:
     secrets its disks used when no other domain uses them (Nova disconnects the volumes
     of a destroyed instance).
 version_added: 0.1.0
-author: virtblock developers
+author: virtblock developers (!UNKNOWN)
 options:
   name:
     description: The domain name.

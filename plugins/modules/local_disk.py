@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Modules are GPL-3.0-or-later, as Ansible modules are; the rest of the collection is Apache-2.0.
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -22,7 +23,7 @@ description:
   - O(state=absent) removes the disk file; the base stays in the cache (Nova's image cache
     manager ages bases out on its own schedule; this collection leaves that to the operator).
 version_added: 0.1.0
-author: virtblock developers
+author: virtblock developers (!UNKNOWN)
 options:
   path:
     description: The disk file, e.g. C(<instances_path>/<uuid>/disk), C(disk.eph0), C(disk.swap).
