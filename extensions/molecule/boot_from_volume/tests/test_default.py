@@ -53,7 +53,7 @@ def test_bdm_rows_and_volume_states(host):
 
 
 def test_targets_in_tgtd(host):
-    port = str(int(os.environ.get("VIRTBLOCK_TEST_TGT_PORT", "7")) + 1000)
+    port = os.environ.get("VIRTBLOCK_MOLECULE_TGT_PORT", "27")
     out = host.check_output("tgtadm -C %s --lld iscsi --op show --mode target", port)
     for row in sql(host, "select volume_id from block_device_mapping "
                          "where deleted = 0 and volume_id is not null"):

@@ -1,0 +1,34 @@
+"""What the scenarios' testinfra tests read: the scenario's tgtd, the domain, the store.
+
+Every host of the layout is this machine: the checks use testinfra's local backend
+(molecule's generated inventory would reach localhost over ssh)."""
+
+import json
+import os
+
+import testinfra
+
+host = testinfra.get_host("local://")
+
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "attach")
+SUFFIX = "1" if SCENARIO == "attach" else "2"
+INSTANCE = "9b0e2a30-5c1f-4a47-8d3e-00000000000" + SUFFIX
+VOLUME = "3c7d4b10-2e8a-4f6b-9c5d-00000000000" + SUFFIX
+BASE = "/var/tmp/vbtest-molecule-" + SCENARIO
+TGT_PORT = os.environ.get("VIRTBLOCK_MOLECULE_TGT_PORT", "27")
+IQN = "iqn.2010-10.org.openstack:volume-" + VOLUME
+
+
+def targets():
+    return host.check_output("tgtadm -C %s --op show --mode target", TGT_PORT)
+
+
+def domain_xml(inactive=False):
+    if inactive:
+        return host.check_output("virsh -c qemu:///system dumpxml --inactive %s", INSTANCE)
+    return host.check_output("virsh -c qemu:///system dumpxml %s", INSTANCE)
+
+
+def sql(query):
+    out = host.check_output("sqlite3 -json %s %s", BASE + "/records.sqlite", query)
+    return json.loads(out) if out.strip() else []
