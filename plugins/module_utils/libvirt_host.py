@@ -70,6 +70,50 @@ class LibvirtHost(object):
                 raise InstanceNotFound(name_or_uuid)
             raise HypervisorUnavailable(self.uri, err.get_error_message())
 
+    def find_domain(self, uuid=None, name=None):
+        """The domain with *uuid* (or *name*), or None."""
+        try:
+            if uuid:
+                return self.conn.lookupByUUIDString(uuid)
+            return self.conn.lookupByName(name)
+        except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            raise HypervisorUnavailable(self.uri, err.get_error_message())
+
+    def define(self, domain_xml):
+        try:
+            return self.conn.defineXML(domain_xml)
+        except libvirt.libvirtError as err:
+            raise VirtblockError("libvirt could not define the domain: %s" % err.get_error_message())
+
+    @staticmethod
+    def start(dom):
+        try:
+            dom.create()
+        except libvirt.libvirtError as err:
+            raise VirtblockError("libvirt could not start the domain: %s" % err.get_error_message())
+
+    @staticmethod
+    def destroy(dom):
+        """Nova's ``guest.poweroff`` / ``_destroy``: a hard stop."""
+        try:
+            if dom.isActive():
+                dom.destroy()
+        except libvirt.libvirtError as err:
+            if err.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+                raise VirtblockError("libvirt could not stop the domain: %s" % err.get_error_message())
+
+    @staticmethod
+    def undefine(dom):
+        """Nova's ``_undefine_domain``: managed save and snapshot metadata go with it."""
+        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+        try:
+            dom.undefineFlags(flags)
+        except libvirt.libvirtError as err:
+            raise VirtblockError("libvirt could not undefine the domain: %s" % err.get_error_message())
+
     @staticmethod
     def is_running(dom):
         return bool(dom.isActive())

@@ -33,3 +33,10 @@ class QemuImg(object):
         if dest_exists:
             argv.append("-n")  # write onto an existing block device, do not create
         self._call(argv + [src, dest])
+
+    def create_overlay(self, path, backing, backing_format="raw", size_bytes=None):
+        """Nova's ``create_cow_image``: a qcow2 file over *backing*, optionally larger."""
+        argv = ["create", "-f", "qcow2", "-F", backing_format, "-b", backing, path]
+        if size_bytes:
+            argv.append(str(size_bytes))
+        self._call(argv)

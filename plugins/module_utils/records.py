@@ -37,6 +37,19 @@ def volume_lock(volume_id):
     return "volume:%s" % volume_id
 
 
+def _rows_for(tx, p):
+    """The instance's live rows for the mapping: by volume, or for a local disk (no
+    volume) by its device name."""
+    if p.get("volume_id"):
+        return tx.bdm_rows(instance_uuid=p["instance_uuid"], volume_id=p["volume_id"])
+    if not p.get("device_name") or p.get("destination_type") != "local":
+        raise InvalidInput("a mapping without volume_id is a local disk: give "
+                           "destination_type local and its device_name")
+    device = prepend_dev(p["device_name"])
+    return [row for row in tx.bdm_rows(instance_uuid=p["instance_uuid"])
+            if not row["volume_id"] and row["device_name"] == device]
+
+
 def _new_bdm(tx, p):
     rows = tx.bdm_rows(instance_uuid=p["instance_uuid"])
     in_use = [row["device_name"] for row in rows] + list(p.get("in_use_device_names") or [])
@@ -62,7 +75,7 @@ def reserve_bdm(tx, p):
     A row still reserved (no connection_info yet) and asked for again is this same
     reservation run twice: unchanged. A row with connection_info is an attached volume:
     Nova's "volume X already attached", unless ``already_attached`` is ``ok``."""
-    rows = tx.bdm_rows(instance_uuid=p["instance_uuid"], volume_id=p["volume_id"])
+    rows = _rows_for(tx, p)
     if rows:
         row = rows[0]
         wanted = p.get("device_name")
@@ -77,7 +90,7 @@ def reserve_bdm(tx, p):
 
 def save_bdm(tx, p):
     """Nova's ``bdm.save()`` after attach: connection_info (secrets removed) and fields."""
-    rows = tx.bdm_rows(instance_uuid=p["instance_uuid"], volume_id=p["volume_id"])
+    rows = _rows_for(tx, p)
     before = rows[0] if rows else None
     row = before if before is not None else _new_bdm(tx, p)
     updates = {}
@@ -91,7 +104,7 @@ def save_bdm(tx, p):
             updates[field] = p[field]
     if p.get("device_name") and prepend_dev(p["device_name"]) != row["device_name"]:
         raise InvalidInput("volume %s is on instance %s as %s, not %s: detach it first"
-                           % (p["volume_id"], p["instance_uuid"], row["device_name"],
+                           % (p["volume_id"] or "(local disk)", p["instance_uuid"], row["device_name"],
                               p["device_name"]))
     after = tx.bdm_update(row["id"], updates) if updates else row
     return before is None or bool(updates), before, after
@@ -99,7 +112,7 @@ def save_bdm(tx, p):
 
 def delete_bdm(tx, p):
     """Nova's ``bdm.destroy()``: soft delete of the instance's live rows for the volume."""
-    rows = tx.bdm_rows(instance_uuid=p["instance_uuid"], volume_id=p["volume_id"])
+    rows = _rows_for(tx, p)
     if not rows:
         return False, None, None
     for row in rows:

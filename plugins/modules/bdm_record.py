@@ -38,9 +38,10 @@ options:
     type: str
     required: true
   volume_id:
-    description: The volume UUID.
+    description:
+      - The volume UUID. Leave it out for a local disk (O(destination_type=local)), whose row
+        is then found by O(device_name), as Nova keeps rows for local disks too.
     type: str
-    required: true
   state:
     description: V(reserved), V(present) or V(absent), as above.
     type: str
@@ -93,8 +94,28 @@ options:
     description: Nova's C(delete_on_termination).
     type: bool
   volume_size:
-    description: Volume size in GiB.
+    description: Volume size in GiB (MiB for a swap disk, as Nova).
     type: int
+  source_type:
+    description: Nova's C(source_type); V(volume) when not given on a new row.
+    type: str
+    choices: [volume, image, snapshot, blank]
+  destination_type:
+    description: Nova's C(destination_type); V(volume) when not given on a new row.
+    type: str
+    choices: [volume, local]
+  guest_format:
+    description: Nova's C(guest_format) (ext4, swap, ...).
+    type: str
+  image_id:
+    description: Nova's C(image_id), for mappings made from an image.
+    type: str
+  snapshot_id:
+    description: Nova's C(snapshot_id), for volumes made from a snapshot.
+    type: str
+  volume_type:
+    description: Nova's C(volume_type).
+    type: str
 notes:
   - Supports C(check_mode) and C(diff_mode).
 '''
@@ -151,7 +172,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils import records
 class BdmRecordModule(RecordModule):
     record_spec = dict(
         instance_uuid=dict(type="str", required=True),
-        volume_id=dict(type="str", required=True),
+        volume_id=dict(type="str"),
         state=dict(type="str", default="present", choices=["reserved", "present", "absent"]),
         device_name=dict(type="str"),
         disk_bus=dict(type="str", default="virtio",
@@ -166,6 +187,12 @@ class BdmRecordModule(RecordModule):
         tag=dict(type="str"),
         delete_on_termination=dict(type="bool"),
         volume_size=dict(type="int"),
+        source_type=dict(type="str", choices=["volume", "image", "snapshot", "blank"]),
+        destination_type=dict(type="str", choices=["volume", "local"]),
+        guest_format=dict(type="str"),
+        image_id=dict(type="str"),
+        snapshot_id=dict(type="str"),
+        volume_type=dict(type="str"),
     )
 
     def run(self):

@@ -9,9 +9,19 @@ disk that goes away:
     VBTEST-READY
     VBTEST-DISK vda serial=<first 20 chars of the serial> data=<first 32 bytes>
     VBTEST-GONE vda
+
+Booted with ``root=/dev/vda`` (the boot disk's name) or ``vbtest.root_serial=<serial>``
+on the kernel command line, it first waits for that disk (a serial is matched on the 20
+characters the guest sees), mounts it as
+its root volume (ext4, read-only) and prints the marker file the image carried, the part
+of a distribution's initramfs that finds and mounts ``root=``:
+
+    VBTEST-ROOT vda serial=<first 20 chars of its serial>
+    VBTEST-MARKER <first line of /vbtest-marker on the volume>
 """
 
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -25,7 +35,9 @@ CACHE = os.path.join(ROOT, ".build", "guest")
 # ENVIRONMENT.md's load order for virtio-blk and virtio-scsi disks.
 MODULES = ("virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk "
            "scsi_common scsi_mod virtio_scsi crc64 crc64-rocksoft crc64_rocksoft_generic "
-           "crct10dif_common crct10dif_generic crc-t10dif t10-pi sd_mod").split()
+           "crct10dif_common crct10dif_generic crc-t10dif t10-pi sd_mod "
+           # ext4 for a root volume (built into some kernels: then not found, not needed).
+           "crc16 mbcache jbd2 crc32c_generic ext4").split()
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -34,6 +46,31 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules.order); do insmod /lib/vbmod/$m.ko 2>/dev/null; done
 echo VBTEST-READY
+# The root volume: root=/dev/<name> (the boot disk, as a distribution's cmdline names it)
+# or vbtest.root_serial=<volume id> (matched on the first 20 characters the guest sees).
+rootname=$(sed -n 's/.*[ ]root=\/dev\/\([^ ]*\).*/\1/p' /proc/cmdline)
+root=$(sed -n 's/.*vbtest.root_serial=\([^ ]*\).*/\1/p' /proc/cmdline | cut -c1-20)
+if [ -n "$rootname$root" ]; then
+  tries=0
+  while [ $tries -lt 300 ]; do
+    for d in /sys/block/vd* /sys/block/sd*; do
+      [ -e "$d" ] || continue
+      s=$(cat $d/serial 2>/dev/null)
+      [ -n "$s" ] || s=$(cat $d/device/wwid 2>/dev/null)
+      [ -n "$root" ] && case "$s" in *"$root"*) rootdev=${d##*/} ;; esac
+      [ "${d##*/}" = "$rootname" ] && rootdev=$rootname
+    done
+    [ -n "$rootdev" ] && break
+    tries=$((tries + 1))
+    sleep 0.1
+  done
+  if [ -n "$rootdev" ] && mount -t ext4 -o ro /dev/$rootdev /mnt; then
+    echo "VBTEST-ROOT $rootdev serial=$(cat /sys/block/$rootdev/serial 2>/dev/null)"
+    echo "VBTEST-MARKER $(head -n 1 /mnt/vbtest-marker)"
+  else
+    echo "VBTEST-NOROOT $rootname$root"
+  fi
+fi
 known=""
 while true; do
   now=""
@@ -58,6 +95,14 @@ done
 """
 
 
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
 def _run(cmd, **kwargs):
     subprocess.run(cmd, check=True, capture_output=True, timeout=300, **kwargs)
 
@@ -66,7 +111,10 @@ def build(cache=CACHE):
     """Return (kernel, initrd), building them into *cache* the first time."""
     kernel = os.path.join(cache, "vmlinuz")
     initrd = os.path.join(cache, "initrd.gz")
-    if os.path.exists(kernel) and os.path.exists(initrd):
+    stamp = os.path.join(cache, "stamp")
+    # The cache is rebuilt when /init or the module list change.
+    want = hashlib.sha256((INIT + " ".join(MODULES)).encode()).hexdigest()
+    if os.path.exists(kernel) and os.path.exists(initrd) and _read(stamp) == want:
         return kernel, initrd
     work = os.path.join(cache, "work")
     shutil.rmtree(work, ignore_errors=True)
@@ -81,7 +129,7 @@ def build(cache=CACHE):
         _run(["dpkg-deb", "-x", deb, tree])
     moddir = os.path.join(initramfs, "lib", "vbmod")
     os.makedirs(moddir)
-    for sub in ("bin", "proc", "sys", "dev"):
+    for sub in ("bin", "proc", "sys", "dev", "mnt"):
         os.makedirs(os.path.join(initramfs, sub), exist_ok=True)
     shutil.copy(os.path.join(tree, "bin", "busybox"), os.path.join(initramfs, "bin", "busybox"))
     found = []
@@ -103,6 +151,8 @@ def build(cache=CACHE):
     shutil.copy(glob.glob(os.path.join(tree, "boot", "vmlinuz-*"))[0], kernel + ".tmp")
     os.rename(initrd + ".tmp", initrd)
     os.rename(kernel + ".tmp", kernel)
+    with open(stamp, "w") as handle:
+        handle.write(want)
     shutil.rmtree(work, ignore_errors=True)
     return kernel, initrd
 
@@ -151,3 +201,24 @@ def guest(virt, guest_image, volume_dir):
     handle = Console(console)
     handle.wait_for("VBTEST-READY", timeout=120)
     return dom, handle
+
+
+def make_root_image(path, marker, size_mib=16, fmt="qcow2"):
+    """A Glance-style image at *path*: an ext4 filesystem (``mkfs.ext4 -d``) whose
+    ``/vbtest-marker`` holds *marker*, stored as *fmt* (qcow2: the volume module must
+    convert it to raw, as Cinder's create from image does)."""
+    work = path + ".tree"
+    os.makedirs(work)
+    try:
+        with open(os.path.join(work, "vbtest-marker"), "w") as handle:
+            handle.write(marker + "\n")
+        raw = path + ".raw"
+        _run(["mkfs.ext4", "-q", "-F", "-d", work, raw, "%dM" % size_mib])
+        if fmt == "raw":
+            os.rename(raw, path)
+        else:
+            _run(["qemu-img", "convert", "-f", "raw", "-O", fmt, raw, path])
+            os.unlink(raw)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return path

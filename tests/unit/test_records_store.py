@@ -8,7 +8,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils import records
 from ansible_collections.virtblock.volumes.plugins.module_utils.store import (
     Store, SCHEMA_VERSION)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    StoreError, ServiceUnavailable, InvalidVolume)
+    StoreError, ServiceUnavailable, InvalidVolume, InvalidInput)
 
 INSTANCE = "55888641-5569-4d50-a6c3-eeb8f6d51c34"
 CHAP = "YZ2Hceyh7VySh5HY"
@@ -144,3 +144,23 @@ def test_twenty_reservations_at_once(store_url):
     assert len(live) == 20
     assert sorted(r["volume_id"] for r in live) == sorted(vol_id(100 + i) for i in range(20))
     assert sorted(r["device_name"] for r in live) == names
+
+
+def test_local_disk_rows_are_keyed_by_device_name(store_url):
+    """Nova keeps rows for local disks (no volume): saved, found again and destroyed by
+    device name; a local row without a device name is refused."""
+    local = dict(instance_uuid=INSTANCE, volume_id=None, device_name="/dev/vdb",
+                 destination_type="local", source_type="blank", guest_format="swap",
+                 volume_size=64)
+    store = Store(url=store_url)
+    changed, _before, row = store.run(lambda tx: records.save_bdm(tx, dict(local)))
+    assert changed and row["volume_id"] is None and row["guest_format"] == "swap"
+    assert (row["source_type"], row["destination_type"]) == ("blank", "local")
+    again, _before, same = store.run(lambda tx: records.save_bdm(tx, dict(local)))
+    assert not again and same["id"] == row["id"]
+    reserve(store_url, vol_id(7))          # a volume takes the next free name around it
+    assert [r["device_name"] for r in rows(store_url)] == ["/dev/vdb", "/dev/vda"]
+    with pytest.raises(InvalidInput):
+        store.run(lambda tx: records.save_bdm(tx, dict(local, device_name=None)))
+    gone, _before, _after = store.run(lambda tx: records.delete_bdm(tx, dict(local)))
+    assert gone and [r["volume_id"] for r in rows(store_url)] == [vol_id(7)]

@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Modules are GPL-3.0-or-later, as Ansible modules are; the rest of the collection is Apache-2.0.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: libvirt_domain
+short_description: Define, start, stop and undefine an instance's libvirt domain, as Nova's libvirt driver does
+description:
+  - The domain half of Nova's C(spawn) (C(_get_guest_config), C(_create_guest)) and
+    C(destroy) (C(_destroy), C(_undefine_domain)) on the compute host, through libvirt-python.
+  - The C(<domain>) comes from a template (C(templates/libvirt_domain.xml.j2)) rendered on the
+    controller from O(name), O(uuid), O(memory), O(vcpus), the local O(disks) and
+    O(networks). The guest boots from its first disk (C(<boot dev="hd"/>)); the disk with
+    C(boot_index) 0 is always C(<prefix>a), as in Nova's libvirt driver.
+    Volumes are not in the template - attach them to the defined domain (config only) with
+    M(virtblock.volumes.libvirt_disk_attach) (the C(attach_volume) role), then start it.
+  - O(kernel), O(initrd) and O(cmdline) give direct kernel boot (Nova's C(kernel_id),
+    C(ramdisk_id), C(os_command_line) image properties); here that is the stand-in for a
+    bootloader inside the volume.
+  - An existing domain (same O(uuid)) is not redefined - its persistent config holds the
+    volumes attached since. A different domain with the same O(name) is refused.
+  - O(state=absent) stops and undefines the domain and deletes the private iSCSI CHAP
+    secrets its disks used when no other domain uses them (Nova disconnects the volumes
+    of a destroyed instance).
+version_added: 0.1.0
+author: virtblock developers (!UNKNOWN)
+options:
+  name:
+    description: The domain name.
+    type: str
+    required: true
+  uuid:
+    description: The instance uuid; the domain's C(<uuid>) and the key it is found by.
+    type: str
+    required: true
+  state:
+    description:
+      - V(defined) - exists, run state left alone; V(running) - exists and runs;
+        V(stopped) - exists and does not run (hard power off); V(absent) - gone.
+    type: str
+    choices: [defined, running, stopped, absent]
+    default: running
+  memory:
+    description: Memory in MiB (the flavor's C(ram)). Required to define.
+    type: int
+  vcpus:
+    description: Virtual CPUs (the flavor's C(vcpus)). Required to define.
+    type: int
+  virt_type:
+    description:
+      - Nova's C([libvirt] virt_type). V(qemu) (TCG) by default because KVM cannot boot
+        Linux guests on the development machines; use V(kvm) where it can.
+    type: str
+    choices: [qemu, kvm]
+    default: qemu
+  machine:
+    description: The machine type.
+    type: str
+    default: q35
+  kernel:
+    description: Path on the compute host of a kernel to boot directly.
+    type: path
+  initrd:
+    description: Path on the compute host of the initrd (Nova's ramdisk).
+    type: path
+  cmdline:
+    description: Kernel command line.
+    type: str
+  disks:
+    description:
+      - The local disks (M(virtblock.volumes.local_disk)), each with C(path), C(device_name),
+        C(disk_bus), optional C(boot_index), C(format) (qcow2), C(cache) (none).
+    type: list
+    elements: dict
+    default: []
+  networks:
+    description:
+      - NICs, each C(type) (V(user) - QEMU user-mode networking, no host bridge) and C(model)
+        (virtio). Empty - no NIC (Nova's C(networks=none)).
+    type: list
+    elements: dict
+    default: []
+  console_log:
+    description: File the serial console is written to (Nova's C(console.log)).
+    type: path
+  root_ports:
+    description: PCIe root ports, the q35 hot-plug slots for volumes (one per volume and spares).
+    type: int
+    default: 4
+  uri:
+    description: libvirt connection URI.
+    type: str
+    default: qemu:///system
+  template:
+    description: Your own Jinja2 template for the C(<domain>), read on the controller.
+    type: path
+  domain_xml:
+    description: The rendered C(<domain>). Set by the action plugin; not for direct use.
+    type: str
+notes:
+  - Supports C(check_mode) and C(diff_mode) (the domain's state before and after).
+requirements:
+  - libvirt-python on the compute host, libvirtd running.
+'''
+
+EXAMPLES = r'''
+- name: Define the instance (not started), so volumes can be attached to its config
+  virtblock.volumes.libvirt_domain:
+    name: web-1
+    uuid: 55888641-5569-4d50-a6c3-eeb8f6d51c34
+    memory: 256
+    vcpus: 1
+    state: defined
+    console_log: /var/lib/virtblock/instances/55888641-5569-4d50-a6c3-eeb8f6d51c34/console.log
+
+- name: Start it
+  virtblock.volumes.libvirt_domain:
+    name: web-1
+    uuid: 55888641-5569-4d50-a6c3-eeb8f6d51c34
+    memory: 256
+    vcpus: 1
+    state: running
+
+- name: Destroy and undefine it
+  virtblock.volumes.libvirt_domain:
+    name: web-1
+    uuid: 55888641-5569-4d50-a6c3-eeb8f6d51c34
+    state: absent
+'''
+
+RETURN = r'''
+uuid:
+  description: The domain's uuid.
+  returned: always
+  type: str
+running:
+  description: Whether the domain runs after the task.
+  returned: always
+  type: bool
+defined:
+  description: Whether the domain exists after the task.
+  returned: always
+  type: bool
+created:
+  description: Whether the task defined the domain.
+  returned: always
+  type: bool
+secrets_removed:
+  description: libvirt secrets deleted with the domain (O(state=absent)).
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config, domain_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    InstanceNotFound, InvalidInput)
+from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_uuid
+from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import LibvirtHost
+
+
+class LibvirtDomainModule(VirtblockModule):
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        uuid=dict(type="str", required=True),
+        state=dict(type="str", choices=["defined", "running", "stopped", "absent"], default="running"),
+        memory=dict(type="int"),
+        vcpus=dict(type="int"),
+        virt_type=dict(type="str", choices=list(domain_config.VIRT_TYPES), default="qemu"),
+        machine=dict(type="str", default="q35"),
+        kernel=dict(type="path"),
+        initrd=dict(type="path"),
+        cmdline=dict(type="str"),
+        disks=dict(type="list", elements="dict", default=[]),
+        networks=dict(type="list", elements="dict", default=[]),
+        console_log=dict(type="path"),
+        root_ports=dict(type="int", default=4),
+        uri=dict(type="str", default="qemu:///system"),
+        template=dict(type="path"),
+        domain_xml=dict(type="str"),
+    )
+    module_kwargs = dict(required_if=[("state", "defined", ["memory", "vcpus"]),
+                                      ("state", "running", ["memory", "vcpus"])])
+
+    def run(self):
+        p = self.params
+        self.uuid = validate_uuid(p["uuid"], what="uuid")
+        host = LibvirtHost(p["uri"])
+        try:
+            dom = host.find_domain(self.uuid)
+            if dom is None:
+                other = host.find_domain(name=p["name"])
+                if other is not None and p["state"] != "absent":
+                    raise InvalidInput("a domain named %s already exists with uuid %s"
+                                       % (p["name"], other.UUIDString()))
+            before = self.describe(host, dom)
+            result = dict(created=False, secrets_removed=[])
+            if p["state"] == "absent":
+                result["secrets_removed"] = self.absent(host, dom)
+                after = {"defined": False, "running": False}
+            elif p["state"] == "stopped":
+                if dom is None:
+                    raise InstanceNotFound(self.uuid)
+                if before["running"] and not self.check_mode:
+                    host.destroy(dom)
+                after = {"defined": True, "running": False}
+            else:
+                if dom is None:
+                    dom = self.define(host)
+                    result["created"] = True
+                want_running = p["state"] == "running" or before["running"]
+                if want_running and not before["running"] and dom is not None and not self.check_mode:
+                    host.start(dom)
+                after = {"defined": True, "running": want_running}
+        finally:
+            host.close()
+        result.update(changed=before != after, uuid=self.uuid, **after)
+        if self.diff_mode:
+            result["diff"] = dict(before=before, after=after,
+                                  before_header="domain %s" % self.uuid, after_header="domain %s" % self.uuid)
+        return result
+
+    @staticmethod
+    def describe(host, dom):
+        if dom is None:
+            return {"defined": False, "running": False}
+        return {"defined": True, "running": host.is_running(dom)}
+
+    def define(self, host):
+        xml = self.params["domain_xml"]
+        if xml is None:
+            raise InvalidInput("domain_xml is rendered by the libvirt_domain action plugin; "
+                               "run the module through Ansible, not on its own")
+        name, uuid = domain_config.identity(xml)
+        if name != self.params["name"] or uuid != self.uuid:
+            raise InvalidInput("the rendered domain must keep <name>%s</name> and <uuid>%s</uuid> "
+                               "(it has %s, %s)" % (self.params["name"], self.uuid, name, uuid))
+        if self.check_mode:
+            return None
+        return host.define(xml)
+
+    def absent(self, host, dom):
+        if dom is None:
+            return []
+        secrets = set()
+        for live in ((True, False) if host.is_running(dom) else (False,)):
+            for disk in disk_config.parse_disks(host.xml(dom, live)):
+                secret = disk_config.secret_of(disk["xml"])
+                # Nova drops a volume's iSCSI CHAP secret on disconnect; ceph secrets are shared.
+                if secret and secret[0] == "iscsi" and secret[1]:
+                    secrets.add(secret[1])
+        if self.check_mode:
+            return sorted(secrets)
+        host.destroy(dom)
+        host.undefine(dom)
+        return sorted(uuid for uuid in secrets if host.delete_unused_secret(uuid))
+
+
+def main():
+    LibvirtDomainModule()()
+
+
+if __name__ == "__main__":
+    main()

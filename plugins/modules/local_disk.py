@@ -1,0 +1,219 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Modules are GPL-3.0-or-later, as Ansible modules are; the rest of the collection is Apache-2.0.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: local_disk
+short_description: An instance's local disk on the compute host, as Nova's _create_image makes it
+description:
+  - A C(destination_type=local) block device mapping, as Nova's libvirt driver makes it with
+    the Qcow2 image backend - a qcow2 overlay at O(path) on a raw base file cached in
+    O(base_dir) (Nova's C(instances/_base)).
+  - V(image) is the image root disk; the base is the image converted to raw, named by the
+    sha1 of O(image_id) as Nova's image cache does, and reused by every instance of that image.
+  - V(ephemeral) is a blank disk formatted with O(guest_format) (default ext4, Nova's default
+    for Linux guests), label O(label); the base is C(ephemeral_<GiB>_<hash>).
+  - V(swap) is a swap disk (C(mkswap)); the base is C(swap_<MiB>).
+  - O(state=absent) removes the disk file; the base stays in the cache (Nova's image cache
+    manager ages bases out on its own schedule; this collection leaves that to the operator).
+version_added: 0.1.0
+author: virtblock developers (!UNKNOWN)
+options:
+  path:
+    description: The disk file, e.g. C(<instances_path>/<uuid>/disk), C(disk.eph0), C(disk.swap).
+    type: path
+    required: true
+  state:
+    description: Whether the disk should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  kind:
+    description: What the disk is. Required with O(state=present).
+    type: str
+    choices: [image, ephemeral, swap]
+  image:
+    description: Path of the image on the compute host (any format qemu-img reads). For V(image).
+    type: path
+  image_id:
+    description: The image's id, the cache key of its base (Nova's C(get_cache_fname)). For V(image).
+    type: str
+  size:
+    description:
+      - Size as Nova's BDM C(volume_size) gives it - GiB for V(image) and V(ephemeral), MiB
+        for V(swap). An image disk defaults to the image's size and is never smaller.
+    type: int
+  size_mib:
+    description: Size in MiB, for tests and small demos. Mutually exclusive with O(size).
+    type: int
+  guest_format:
+    description: Filesystem of an ephemeral disk (Nova's BDM C(guest_format)).
+    type: str
+    choices: [ext2, ext3, ext4, xfs, vfat, btrfs]
+  label:
+    description: Filesystem label of an ephemeral disk (Nova's C(ephemeral0)).
+    type: str
+    default: ephemeral0
+  base_dir:
+    description: The image cache. Default C(_base) beside the instance directory.
+    type: path
+notes:
+  - Supports C(check_mode) and C(diff_mode).
+  - Directories are made 0755 and base files 0644 so QEMU (running as its own user) can
+    reach them; libvirt hands the disk file to QEMU's user when the domain starts.
+requirements:
+  - qemu-img (Debian C(qemu-utils)); mkfs for the chosen filesystem and mkswap (e2fsprogs, util-linux).
+'''
+
+EXAMPLES = r'''
+- name: Image root disk, a qcow2 overlay on the cached base
+  virtblock.volumes.local_disk:
+    path: /var/lib/virtblock/instances/55888641-5569-4d50-a6c3-eeb8f6d51c34/disk
+    kind: image
+    image: /var/lib/virtblock/images/dbbec6ed-017e-45b0-845d-45c73c718ac6
+    image_id: dbbec6ed-017e-45b0-845d-45c73c718ac6
+
+- name: A 1 GiB ext4 ephemeral disk
+  virtblock.volumes.local_disk:
+    path: /var/lib/virtblock/instances/55888641-5569-4d50-a6c3-eeb8f6d51c34/disk.eph0
+    kind: ephemeral
+    size: 1
+    guest_format: ext4
+
+- name: 512 MiB of swap
+  virtblock.volumes.local_disk:
+    path: /var/lib/virtblock/instances/55888641-5569-4d50-a6c3-eeb8f6d51c34/disk.swap
+    kind: swap
+    size: 512
+'''
+
+RETURN = r'''
+path:
+  description: The disk file.
+  returned: always
+  type: str
+base:
+  description: The cached base file the overlay stands on.
+  returned: with O(state=present)
+  type: str
+  sample: /var/lib/virtblock/instances/_base/5b2c4bf8a1a4e7cba1d6bb2d2bb1c0e8a9f5b3c1
+base_created:
+  description: Whether the base had to be made (false when the cache had it).
+  returned: with O(state=present)
+  type: bool
+format:
+  description: The disk's format (always qcow2) and its filesystem for blank disks.
+  returned: with O(state=present)
+  type: dict
+  sample: {format: qcow2, guest_format: ext4}
+'''
+
+import os
+
+from ansible_collections.virtblock.volumes.plugins.module_utils import files, local_disks
+from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+from ansible_collections.virtblock.volumes.plugins.module_utils.mkfs import Mkfs
+from ansible_collections.virtblock.volumes.plugins.module_utils.qemu_img import QemuImg
+
+
+class LocalDiskModule(VirtblockModule):
+    argument_spec = dict(
+        path=dict(type="path", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        kind=dict(type="str", choices=list(local_disks.KINDS)),
+        image=dict(type="path"),
+        image_id=dict(type="str"),
+        size=dict(type="int"),
+        size_mib=dict(type="int"),
+        guest_format=dict(type="str", choices=list(local_disks.FILESYSTEMS)),
+        label=dict(type="str", default="ephemeral0"),
+        base_dir=dict(type="path"),
+    )
+    module_kwargs = dict(
+        mutually_exclusive=[("size", "size_mib")],
+        required_if=[("state", "present", ["kind"]), ("kind", "image", ["image", "image_id"])],
+    )
+
+    def run(self):
+        p = self.params
+        self.qemu_img = QemuImg(self.module.run_command)
+        exists = os.path.exists(p["path"])
+        if p["state"] == "absent":
+            if exists and not self.check_mode:
+                files.remove(p["path"])
+            return self._result(exists, {"path": p["path"]} if exists else {}, {})
+        return self.present(exists)
+
+    def _result(self, changed, before, after, **extra):
+        result = dict(changed=changed, path=self.params["path"], **extra)
+        if self.diff_mode:
+            result["diff"] = dict(before=before, after=after)
+        return result
+
+    def present(self, exists):
+        p = self.params
+        kind = p["kind"]
+        fmt = local_disks.guest_format(kind, p["guest_format"]) if kind != "image" else None
+        wanted = local_disks.size_bytes(kind, p["size"], p["size_mib"])
+        if kind == "image" and not os.path.isfile(p["image"]):
+            raise InvalidInput("image %s does not exist on the compute host" % p["image"])
+        base_dir = p["base_dir"] or os.path.join(os.path.dirname(os.path.dirname(p["path"])), "_base")
+        base = os.path.join(base_dir, local_disks.base_name(kind, p["image_id"], wanted, fmt))
+        base_missing = not os.path.exists(base)
+        after = {"path": p["path"], "base": base, "format": "qcow2", "guest_format": fmt}
+        if exists:
+            local_disks.check_existing(p["path"], self.qemu_img.info(p["path"]), base)
+        changed = base_missing or not exists
+        if changed and not self.check_mode:
+            if base_missing:
+                self.make_base(kind, base, wanted, fmt)
+            if not exists:
+                self.make_overlay(p["path"], base, wanted)
+        return self._result(changed, after if exists else {}, after, base=base,
+                            base_created=base_missing,
+                            format={"format": "qcow2", "guest_format": fmt})
+
+    def make_base(self, kind, base, size, fmt):
+        """Build the base under a temporary name and rename it: a cache entry is whole."""
+        p = self.params
+        files.ensure_dir(os.path.dirname(base), mode=0o755)
+        tmp = "%s.part" % base
+        files.remove(tmp)
+        try:
+            if kind == "image":
+                src_format = self.qemu_img.info(p["image"]).get("format", "raw")
+                self.qemu_img.convert_to_raw(p["image"], src_format, tmp)
+            else:
+                with open(tmp, "wb") as handle:
+                    handle.truncate(size)
+                mkfs = Mkfs(self.module.run_command, self.module.get_bin_path)
+                if kind == "swap":
+                    mkfs.make_swap(tmp)
+                else:
+                    mkfs.make_fs(tmp, fmt, p["label"])
+            os.chmod(tmp, 0o644)
+            os.rename(tmp, base)
+        except Exception:
+            files.remove(tmp)
+            raise
+
+    def make_overlay(self, path, base, size):
+        files.ensure_dir(os.path.dirname(path), mode=0o755)
+        base_size = os.path.getsize(base)
+        self.qemu_img.create_overlay(path, base, "raw", size if size and size > base_size else None)
+        os.chmod(path, 0o600)
+
+
+def main():
+    LocalDiskModule()()
+
+
+if __name__ == "__main__":
+    main()

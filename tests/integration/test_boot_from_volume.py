@@ -1,0 +1,302 @@
+"""playbooks/boot_from_volume.yml and delete_instance.yml against the real tgtd, libvirtd +
+QEMU (TCG guest), and a SQLite store: the guest boots from a volume made from an image and
+prints the marker the image carried."""
+
+import glob
+import json
+import os
+import sqlite3
+import subprocess
+import uuid
+
+import pytest
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.server_request import (
+    derived_instance_uuid, new_volume_id)
+from support.guest import Console, make_root_image
+from support.playbook_run import run_playbook
+
+CMDLINE = "console=ttyS0 panic=-1 quiet"
+
+
+class Site(object):
+    """The playbooks' variables for one test, everything under a throw-away directory."""
+
+    def __init__(self, tgtd, base, kernel, initrd):
+        self.base = base
+        self.kernel, self.initrd = kernel, initrd
+        self.images = os.path.join(base, "images")
+        self.backing = os.path.join(base, "backing")
+        self.instances = os.path.join(base, "instances")
+        self.db = os.path.join(base, "records.sqlite")
+        os.makedirs(self.images)
+        self.names = []
+        self.vars = {
+            "virtblock_tgt_control_port": tgtd.control_port,
+            "virtblock_target_ip_address": tgtd.ip,
+            "virtblock_volumes_dir": tgtd.volumes_dir,
+            "virtblock_tgt_include_file": tgtd.include_file,
+            "virtblock_backing_dir": self.backing,
+            "virtblock_images_dir": self.images,
+            "virtblock_instances_path": self.instances,
+            "virtblock_db_path": self.db,
+        }
+
+    def image(self, marker):
+        image_id = str(uuid.uuid4())
+        make_root_image(os.path.join(self.images, image_id), marker)
+        return image_id
+
+    def server(self, bdms, image=None, boot_kernel=True, root=None):
+        """*root*: how the guest's /init finds its root disk - ``root=/dev/vda`` or
+        ``vbtest.root_serial=<volume id>``."""
+        name = "vbtest-%s" % uuid.uuid4().hex[:10]
+        self.names.append(name)
+        server = {"name": name, "memory": 256, "vcpus": 1, "block_device_mapping_v2": bdms}
+        if image:
+            server["image"] = image
+        if boot_kernel:
+            server.update(kernel=self.kernel, ramdisk=self.initrd,
+                          cmdline="%s %s" % (CMDLINE, root or "root=/dev/vda"))
+        return server
+
+    def boot(self, server, check=False):
+        return run_playbook("boot_from_volume.yml", dict(self.vars, virtblock_server=server),
+                            check=check)
+
+    def delete(self, name):
+        return run_playbook("delete_instance.yml", dict(self.vars, virtblock_instance_name=name))
+
+    def rows(self, sql, *args):
+        if not os.path.exists(self.db):
+            return []
+        with sqlite3.connect(self.db) as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(r) for r in conn.execute(sql, args)]
+
+    def bdms(self, instance_uuid):
+        return self.rows("select * from block_device_mapping where instance_uuid = ? and deleted = 0"
+                         " order by device_name", instance_uuid)
+
+    def volume(self, volume_id):
+        found = self.rows("select * from volumes where id = ?", volume_id)
+        return found[0] if found else None
+
+
+def instance_uuid(name):
+    return derived_instance_uuid(name)
+
+
+@pytest.fixture
+def site(tgtd, libvirtd_running, guest_image, volume_dir):
+    handle = Site(tgtd, volume_dir, *guest_image)
+    yield handle
+    # A failed test may leave its domains and their iSCSI secrets: remove those only.
+    import libvirt
+    libvirt.registerErrorHandler(lambda _c, _e: None, None)
+    conn = libvirt.open("qemu:///system")
+    try:
+        volume_ids = [r["volume_id"] for r in handle.rows(
+            "select volume_id from block_device_mapping where volume_id is not null")]
+        for name in handle.names:
+            try:
+                dom = conn.lookupByName(name)
+            except libvirt.libvirtError:
+                continue
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        for secret in conn.listAllSecrets():
+            if any(v in (secret.usageID() or "") for v in volume_ids):
+                secret.undefine()
+    finally:
+        conn.close()
+
+
+def domain_xml(name):
+    import libvirt
+    conn = libvirt.open("qemu:///system")
+    try:
+        dom = conn.lookupByName(name)
+        return dom.isActive(), dom.XMLDesc(0)
+    except libvirt.libvirtError:
+        return None, None
+    finally:
+        conn.close()
+
+
+def file_magic(path, offset, length):
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(length)
+
+
+@pytest.mark.parametrize("bdms, image, error", [
+    ([{"source_type": "volume", "uuid": str(uuid.uuid4()), "destination_type": "volume",
+       "boot_index": 1}], None, "InvalidBDMBootSequence: Block Device Mapping is Invalid: Boot sequence"),
+    ([{"source_type": "image", "uuid": str(uuid.uuid4()), "destination_type": "volume",
+       "boot_index": 0}], None, "InvalidBDM: Images with destination_type 'volume' need to have a non-zero size"),
+    ([{"source_type": "blank", "destination_type": "local", "guest_format": "swap", "volume_size": 8},
+      {"source_type": "blank", "destination_type": "local", "guest_format": "swap", "volume_size": 8}],
+     "dbbec6ed-017e-45b0-845d-45c73c718ac6", "InvalidBDMFormat: Block Device Mapping is Invalid: More than one swap"),
+])
+def test_bad_requests_fail_before_anything_is_created(site, bdms, image, error):
+    server = site.server(bdms, image=image)
+    result = site.boot(server)
+    assert result.failed
+    assert error in result.messages()
+    assert not glob.glob(os.path.join(site.backing, "*"))
+    assert not os.path.exists(site.instances)
+    assert domain_xml(server["name"]) == (None, None)
+    assert site.rows("select * from block_device_mapping") == []
+
+
+def test_boot_from_an_image_volume_really_boots_and_delete_honours_delete_on_termination(site):
+    marker = "VBTEST-IMAGE-%s" % uuid.uuid4().hex[:8]
+    image_id = site.image(marker)
+    # The guest kernel names virtio disks in PCI order, not by libvirt's target dev (Nova's
+    # device names are hints too): /init finds its root volume by serial, the id the
+    # request's first mapping gets (derived, so known before the boot).
+    name = "vbtest-%s" % uuid.uuid4().hex[:10]
+    root_volume = new_volume_id(instance_uuid(name), 0)
+    server = site.server([
+        {"boot_index": 0, "uuid": image_id, "source_type": "image", "destination_type": "volume",
+         "volume_size": 1, "delete_on_termination": True},
+        {"source_type": "blank", "destination_type": "volume", "volume_size": 1},
+        {"source_type": "blank", "destination_type": "local", "volume_size": 1, "guest_format": "ext4"},
+        {"source_type": "blank", "destination_type": "local", "guest_format": "swap", "volume_size": 16},
+    ], root="vbtest.root_serial=%s" % root_volume)
+    server["name"] = name
+    site.names.append(name)
+    inst = instance_uuid(name)
+    result = site.boot(server)
+    assert not result.failed, result.messages() or result.output[-3000:]
+
+    # The guest found its root volume (vda, over QEMU's iSCSI) and read the image's marker.
+    console = Console(os.path.join(site.instances, inst, "console.log"))
+    root = console.wait_for(r"VBTEST-ROOT vd[a-z] serial=(\S+)", timeout=120)
+    console.wait_for("VBTEST-MARKER %s" % marker, timeout=60)
+
+    rows = site.bdms(inst)
+    by_dev = dict((r["device_name"], r) for r in rows)
+    assert sorted(by_dev) == ["/dev/vda", "/dev/vdb", "/dev/vdc", "/dev/vdd"]
+    boot = by_dev["/dev/vda"]
+    assert root.group(1) == boot["volume_id"][:20] == root_volume[:20]
+    assert (boot["source_type"], boot["destination_type"], boot["boot_index"],
+            boot["image_id"], boot["delete_on_termination"]) == ("image", "volume", 0, image_id, 1)
+    assert json.loads(boot["connection_info"])["driver_volume_type"] == "iscsi"
+    eph, swap, blank = by_dev["/dev/vdb"], by_dev["/dev/vdc"], by_dev["/dev/vdd"]
+    assert (eph["destination_type"], eph["guest_format"], eph["volume_id"]) == ("local", "ext4", None)
+    assert (swap["destination_type"], swap["guest_format"]) == ("local", "swap")
+    assert (blank["source_type"], blank["delete_on_termination"]) == ("blank", 0)
+
+    boot_volume, blank_volume = site.volume(boot["volume_id"]), site.volume(blank["volume_id"])
+    assert (boot_volume["status"], boot_volume["bootable"]) == ("in-use", 1)
+    assert (blank_volume["status"], blank_volume["bootable"]) == ("in-use", 0)
+
+    running, xml = domain_xml(name)
+    assert running
+    for row in (boot, blank):
+        assert "<serial>%s</serial>" % row["volume_id"] in xml
+    # Local disks: qcow2 overlays on _base files made by mkfs.ext4 and mkswap.
+    base = os.path.join(site.instances, "_base")
+    ephemeral_base = glob.glob(os.path.join(base, "ephemeral_1_*"))[0]
+    assert file_magic(ephemeral_base, 0x438, 2) == b"\x53\xef"           # ext4 superblock
+    assert file_magic(os.path.join(base, "swap_16"), 4086, 10) == b"SWAPSPACE2"
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json",
+                                      os.path.join(site.instances, inst, "disk.eph0")],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert (info["format"], info["backing-filename"]) == ("qcow2", ephemeral_base)
+
+    again = site.boot(server)
+    assert not again.failed and again.changed == 0, again.output[-3000:]
+
+    deleted = site.delete(name)
+    assert not deleted.failed, deleted.messages() or deleted.output[-3000:]
+    assert domain_xml(name) == (None, None)
+    assert site.bdms(inst) == []
+    assert site.volume(boot["volume_id"])["status"] == "deleted"
+    assert not os.path.exists(os.path.join(site.backing, "volume-" + boot["volume_id"]))
+    assert site.volume(blank["volume_id"])["status"] == "available"
+    assert os.path.exists(os.path.join(site.backing, "volume-" + blank["volume_id"]))
+    assert not os.path.exists(os.path.join(site.instances, inst))
+    assert os.path.exists(ephemeral_base)                                  # the cache stays
+    assert not glob.glob(os.path.join(site.instances, "*", "console.log"))
+    assert site.delete(name).changed == 0
+
+
+def test_local_image_overlays_share_one_cached_base_with_snapshot_and_unshelved_volumes(site):
+    from support.ansible_run import run_module
+    marker = "VBTEST-LOCAL-%s" % uuid.uuid4().hex[:8]
+    image_id = site.image(marker)
+    # A Cinder snapshot in the file backend is snapshot-<id> beside the volumes.
+    snapshot_id = str(uuid.uuid4())
+    os.makedirs(site.backing, exist_ok=True)
+    with open(os.path.join(site.backing, "snapshot-" + snapshot_id), "wb") as handle:
+        handle.write(b"SNAPSHOT-DATA")
+        handle.truncate(8 << 20)
+
+    first = site.server([{"source_type": "snapshot", "uuid": snapshot_id,
+                          "destination_type": "volume", "delete_on_termination": True}],
+                        image=image_id)
+    # Shelved: a volume reserved for the instance before it has a domain (the attach role
+    # does this for a shelved_offloaded instance); booting wires it in.
+    shelved = str(uuid.uuid4())
+    inst = instance_uuid(first["name"])
+    store = {"db_path": site.db}
+    assert not run_module("volume", {"volume_id": shelved, "size_mib": 8,
+                                     "backing_dir": site.backing})["failed"]
+    assert not run_module("volume_state", dict(store, volume_id=shelved, size=1))["failed"]
+    reserved = run_module("bdm_record", dict(store, volume_id=shelved, instance_uuid=inst,
+                                             state="reserved", device_name="/dev/vdb"))
+    assert reserved["device_name"] == "/dev/vdb"
+    assert not run_module("volume_state", dict(store, volume_id=shelved, instance_uuid=inst,
+                                               state="reserved"))["failed"]
+
+    result = site.boot(first)
+    assert not result.failed, result.messages() or result.output[-3000:]
+    console = Console(os.path.join(site.instances, inst, "console.log"))
+    console.wait_for("VBTEST-MARKER %s" % marker, timeout=120)   # root = the local overlay
+    console.wait_for(r"VBTEST-DISK vd[b-z] serial=%s" % shelved[:20], timeout=60)
+    console.wait_for(r"VBTEST-DISK vd[b-z] serial=\S+ data=SNAPSHOT-DATA", timeout=60)
+
+    base = os.path.join(site.instances, "_base")
+    cached = [p for p in os.listdir(base) if len(p) == 40]
+    assert len(cached) == 1
+    cached_mtime = os.stat(os.path.join(base, cached[0])).st_mtime_ns
+    rows = dict((r["device_name"], r) for r in site.bdms(inst))
+    assert rows["/dev/vda"]["destination_type"] == "local"
+    assert rows["/dev/vda"]["image_id"] == image_id
+    assert rows["/dev/vdb"]["volume_id"] == shelved and rows["/dev/vdb"]["connection_info"]
+    assert rows["/dev/vdc"]["snapshot_id"] == snapshot_id
+    assert site.volume(shelved)["status"] == "in-use"
+
+    second = site.server([], image=image_id, boot_kernel=False)
+    second_result = site.boot(second)
+    assert not second_result.failed, second_result.messages()
+    made = second_result.task_results("Make the local disks")[0]["results"][0]
+    assert made["changed"] and not made["base_created"]
+    assert os.stat(os.path.join(base, cached[0])).st_mtime_ns == cached_mtime
+    assert len([p for p in os.listdir(base) if len(p) == 40]) == 1
+
+    for server in (first, second):
+        assert not site.delete(server["name"]).failed
+    assert site.volume(shelved)["status"] == "available"        # not delete_on_termination
+    assert site.volume(rows["/dev/vdc"]["volume_id"])["status"] == "deleted"
+
+
+def test_check_mode_changes_nothing(site):
+    image_id = site.image("VBTEST-CHECK")
+    server = site.server([
+        {"boot_index": 0, "uuid": image_id, "source_type": "image", "destination_type": "volume",
+         "volume_size": 1},
+        {"source_type": "blank", "destination_type": "local", "guest_format": "swap", "volume_size": 8}])
+    result = site.boot(server, check=True)
+    assert not result.failed, result.messages() or result.output[-3000:]
+    assert result.changed > 0
+    assert domain_xml(server["name"]) == (None, None)
+    assert not glob.glob(os.path.join(site.backing, "volume-*"))
+    assert not glob.glob(os.path.join(site.instances, "*", "disk*"))
+    assert not glob.glob(os.path.join(site.instances, "_base", "*"))
+    assert site.rows("select * from block_device_mapping") == []
+    assert site.rows("select * from volumes") == []
