@@ -51,7 +51,8 @@ def run_playbook(name, extra_vars, check=False, timeout=600):
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="vbtest_json",
                    ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "tests", "support", "callback_plugins"),
                    ANSIBLE_DEPRECATION_WARNINGS="false")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
+                              check=False)
     finally:
         os.unlink(path)
     try:
