@@ -75,7 +75,7 @@ check_artifact() {
   for run in 1 2; do
     echo "demo run $run from $installed"
     out=$(VIRTBLOCK_COLLECTIONS_PATH="$installed" scripts/demo.sh 2>&1); rc=$?
-    printf '%s\n' "$out" | grep -E '^collection:|^localhost +:'
+    printf '%s\n' "$out" | grep -E '^collection:|^localhost +:|^in the VM:'
     [ $rc -eq 0 ] || { printf '%s\n' "$out" | tail -n 30; return 1; }
     printf '%s\n' "$out" | grep -q "^collection: $installed/ansible_collections" \
       || { echo "the demo did not run from $installed"; return 1; }
