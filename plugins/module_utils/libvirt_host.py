@@ -31,6 +31,9 @@ except ImportError:  # reported when a connection is asked for
     HAS_LIBVIRT = False
     LIBVIRT_IMPORT_ERROR = traceback.format_exc()
 
+# The option every module that talks to libvirt takes (documented in the libvirt doc fragment).
+LIBVIRT_ARGUMENT_SPEC = dict(uri=dict(type="str", default="qemu:///system"))
+
 SECRET_USAGE_IDS = {"iscsi": "target", "ceph": "name"}
 _UNPLUG_PENDING = ("already in the process of unplug", "unplug request")
 

@@ -39,6 +39,8 @@ description:
     Nova's C(DeviceDetachFailed) wording; the config is clean by then and a rerun continues.
 version_added: 0.1.0
 author: virtblock developers (!UNKNOWN)
+extends_documentation_fragment:
+  - virtblock.volumes.libvirt
 options:
   domain:
     description: The libvirt domain, by name or UUID (Nova's instance uuid).
@@ -85,10 +87,6 @@ options:
   rbd_key:
     description: The ceph client key to keep in the C(ceph) libvirt secret for an rbd volume.
     type: str
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   detach_timeout:
     description: Seconds to wait for the guest to let the disk go, per attempt.
     type: float
@@ -157,11 +155,13 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.base import Virt
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, VolumeAttachFailed)
 from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_uuid
-from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import LibvirtHost
+from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import (
+    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
 
 
 class LibvirtDiskAttachModule(VirtblockModule):
     argument_spec = dict(
+        LIBVIRT_ARGUMENT_SPEC,
         domain=dict(type="str", required=True),
         volume_id=dict(type="str", required=True),
         state=dict(type="str", choices=["attached", "detached"], default="attached"),
@@ -172,7 +172,6 @@ class LibvirtDiskAttachModule(VirtblockModule):
         multiattach=dict(type="bool"),
         boot_index=dict(type="int"),
         rbd_key=dict(type="str", no_log=True),
-        uri=dict(type="str", default="qemu:///system"),
         detach_timeout=dict(type="float", default=20),
         detach_attempts=dict(type="int", default=8),
         template=dict(type="path"),

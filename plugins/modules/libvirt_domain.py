@@ -30,6 +30,8 @@ description:
     of a destroyed instance).
 version_added: 0.1.0
 author: virtblock developers (!UNKNOWN)
+extends_documentation_fragment:
+  - virtblock.volumes.libvirt
 options:
   name:
     description: The domain name.
@@ -93,10 +95,6 @@ options:
     description: PCIe root ports, the q35 hot-plug slots for volumes (one per volume and spares).
     type: int
     default: 4
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   template:
     description: Your own Jinja2 template for the C(<domain>), read on the controller.
     type: path
@@ -163,11 +161,13 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.base import Virt
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InstanceNotFound, InvalidInput)
 from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_uuid
-from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import LibvirtHost
+from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import (
+    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
 
 
 class LibvirtDomainModule(VirtblockModule):
     argument_spec = dict(
+        LIBVIRT_ARGUMENT_SPEC,
         name=dict(type="str", required=True),
         uuid=dict(type="str", required=True),
         state=dict(type="str", choices=["defined", "running", "stopped", "absent"], default="running"),
@@ -182,7 +182,6 @@ class LibvirtDomainModule(VirtblockModule):
         networks=dict(type="list", elements="dict", default=[]),
         console_log=dict(type="path"),
         root_ports=dict(type="int", default=4),
-        uri=dict(type="str", default="qemu:///system"),
         template=dict(type="path"),
         domain_xml=dict(type="str"),
     )

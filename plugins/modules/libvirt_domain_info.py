@@ -23,15 +23,13 @@ description:
     instance's disks.
 version_added: 0.1.0
 author: virtblock developers (!UNKNOWN)
+extends_documentation_fragment:
+  - virtblock.volumes.libvirt
 options:
   domain:
     description: The libvirt domain, by name or UUID (Nova's instance uuid).
     type: str
     required: true
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
 notes:
   - Reads only; never changes anything. Supports C(check_mode).
 requirements:
@@ -78,13 +76,14 @@ disks:
 from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InstanceNotFound
-from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import LibvirtHost
+from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import (
+    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
 
 
 class LibvirtDomainInfoModule(VirtblockModule):
     argument_spec = dict(
+        LIBVIRT_ARGUMENT_SPEC,
         domain=dict(type="str", required=True),
-        uri=dict(type="str", default="qemu:///system"),
     )
 
     def run(self):

@@ -22,6 +22,8 @@ description:
     nothing to remove.
 version_added: 0.1.0
 author: virtblock developers (!UNKNOWN)
+extends_documentation_fragment:
+  - virtblock.volumes.libvirt
 options:
   connection_info:
     description: Cinder's C(connection_info) of the volume, e.g. the BDM's.
@@ -32,10 +34,6 @@ options:
     type: str
     choices: [absent]
     default: absent
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
 notes:
   - Supports C(check_mode).
 requirements:
@@ -62,14 +60,15 @@ in_use:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import LibvirtHost
+from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import (
+    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
 
 
 class LibvirtSecretModule(VirtblockModule):
     argument_spec = dict(
+        LIBVIRT_ARGUMENT_SPEC,
         connection_info=dict(type="dict", required=True),
         state=dict(type="str", choices=["absent"], default="absent"),
-        uri=dict(type="str", default="qemu:///system"),
     )
 
     @staticmethod
