@@ -27,8 +27,10 @@ sqlite3 "$db" "update volumes set status='reserved', updated_at='$now' where id=
   insert into volume_attachment (created_at, id, volume_id, instance_uuid, attach_status, deleted)
   values ('$now', '$attachment', '$volume_id', '$instance', 'reserved', 0)"
 
-# os-brick get_connector_properties, the part that matters for iSCSI.
-initiator=$(sed -n 's/^InitiatorName=//p' /etc/iscsi/initiatorname.iscsi)
+# os-brick get_connector_properties, the part that matters for iSCSI. Like the playbook's
+# export, the script only reads it: QEMU logs in with its own initiator name, so both
+# targets accept any initiator (ACL ALL) and rely on CHAP.
+sed -n 's/^InitiatorName=//p' /etc/iscsi/initiatorname.iscsi >/dev/null
 
 # Cinder TgtAdm create_export + initialize_connection.
 user=$(head -c 64 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9' | cut -c1-20)
@@ -74,4 +76,3 @@ sqlite3 "$db" "update block_device_mapping set connection_info='$info', updated_
   update volumes set status='in-use', attach_status='attached', updated_at='$now' where id='$volume_id';
   update volume_attachment set attach_status='attached', mountpoint='$device', attached_host='localhost',
   attach_time='$now' where id='$attachment'"
-echo "$device $initiator" >/dev/null

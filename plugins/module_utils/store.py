@@ -61,6 +61,12 @@ _RETRIES = 40
 if HAS_SQLALCHEMY:
     metadata = sa.MetaData()
 
+    def _cinder_base_columns():
+        """Cinder's CinderBase columns: timestamps and a boolean soft delete."""
+        return [sa.Column("created_at", sa.DateTime), sa.Column("updated_at", sa.DateTime),
+                sa.Column("deleted_at", sa.DateTime),
+                sa.Column("deleted", sa.Boolean, default=False)]
+
     block_device_mapping = sa.Table(
         "block_device_mapping", metadata,
         sa.Column("created_at", sa.DateTime),
@@ -95,10 +101,7 @@ if HAS_SQLALCHEMY:
 
     volumes = sa.Table(
         "volumes", metadata,
-        sa.Column("created_at", sa.DateTime),
-        sa.Column("updated_at", sa.DateTime),
-        sa.Column("deleted_at", sa.DateTime),
-        sa.Column("deleted", sa.Boolean, default=False),
+        *_cinder_base_columns(),
         sa.Column("id", sa.String(36), primary_key=True),
         sa.Column("display_name", sa.String(255)),
         sa.Column("size", sa.Integer),
@@ -113,10 +116,7 @@ if HAS_SQLALCHEMY:
 
     volume_attachment = sa.Table(
         "volume_attachment", metadata,
-        sa.Column("created_at", sa.DateTime),
-        sa.Column("updated_at", sa.DateTime),
-        sa.Column("deleted_at", sa.DateTime),
-        sa.Column("deleted", sa.Boolean, default=False),
+        *_cinder_base_columns(),
         sa.Column("id", sa.String(36), primary_key=True),
         sa.Column("volume_id", sa.String(36), index=True),
         sa.Column("attached_host", sa.String(255)),
