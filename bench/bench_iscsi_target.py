@@ -19,10 +19,10 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import tgt_config  # noqa: E402
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import target_iqn  # noqa: E402
-from ansible_collections.virtblock.volumes.plugins.module_utils.target_export import TargetExport  # noqa: E402
-from ansible_collections.virtblock.volumes.plugins.module_utils.tgt import TgtAdmin  # noqa: E402
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config  # noqa: E402
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import target_iqn  # noqa: E402
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import TargetExport  # noqa: E402
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin  # noqa: E402
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import (  # noqa: E402
     COLLECTION_TEMPLATES, render_file)
 

@@ -8,8 +8,8 @@ __metaclass__ = type
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import tgt_config
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import target_iqn
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import target_iqn
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import TemplateAction
 
 

@@ -6,8 +6,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import device_naming, disk_config
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_uuid
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_naming
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import TemplateAction
 
 

@@ -6,7 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import domain_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import domain_config
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import TemplateAction
 
 

@@ -60,7 +60,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_v2 import validate_bdm_v2
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm_v2 import validate_bdm_v2
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
 
 

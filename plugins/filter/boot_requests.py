@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
-from ansible_collections.virtblock.volumes.plugins.module_utils.server_request import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import (
     derived_instance_uuid, plan_disks, validate_request)
 
 

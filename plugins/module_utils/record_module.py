@@ -8,10 +8,10 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_rules import SECRET_KEYS
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import SECRET_KEYS
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_uuid
-from ansible_collections.virtblock.volumes.plugins.module_utils.store import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.database import (
     Store, STORE_ARGUMENT_SPEC)
 
 

@@ -77,7 +77,7 @@ block_device_mappings:
   elements: dict
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_rules import attachment_view
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import attachment_view
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeBDMNotFound
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
 

@@ -164,9 +164,9 @@ volume_attachment:
            delete_on_termination: false, attachment_id: null, bdm_uuid: 0b3f4fca-30d6-4262-ac44-482a6eea7f14}
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_rules import attachment_view
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import attachment_view
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
-from ansible_collections.virtblock.volumes.plugins.module_utils import records
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records
 
 
 class BdmRecordModule(RecordModule):

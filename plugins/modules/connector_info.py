@@ -66,7 +66,7 @@ connector:
 
 import ipaddress
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import brick
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import os_brick as brick
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 

@@ -218,14 +218,15 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import connection_info, tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import connection_info
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
     portal, target_iqn, validate_uuid)
-from ansible_collections.virtblock.volumes.plugins.module_utils.target_export import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import (
     TargetExport, ensure_include)
-from ansible_collections.virtblock.volumes.plugins.module_utils.tgt import TgtAdmin
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
 
 
 class IscsiTargetModule(VirtblockModule):

@@ -150,12 +150,14 @@ secret_uuid:
 
 import os
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import device_naming, disk_config, files
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_naming
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, VolumeAttachFailed)
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_uuid
-from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
     LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
 
 

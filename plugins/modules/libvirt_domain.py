@@ -156,12 +156,13 @@ secrets_removed:
   elements: str
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config, domain_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import domain_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InstanceNotFound, InvalidInput)
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_uuid
-from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
     LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
 
 

@@ -58,9 +58,9 @@ in_use:
   type: bool
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
     LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
 
 

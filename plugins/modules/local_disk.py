@@ -116,11 +116,12 @@ format:
 
 import os
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import files, local_disks
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import local_disks
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
-from ansible_collections.virtblock.volumes.plugins.module_utils.mkfs import Mkfs
-from ansible_collections.virtblock.volumes.plugins.module_utils.qemu_img import QemuImg
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.mkfs import Mkfs
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
 
 
 class LocalDiskModule(VirtblockModule):

@@ -134,16 +134,16 @@ backend:
 
 import os
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import volume_rules
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volumes as volume_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, InvalidVolume, ServiceUnavailable, VirtblockError)
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
     target_iqn, validate_uuid, volume_name)
-from ansible_collections.virtblock.volumes.plugins.module_utils.qemu_img import QemuImg
-from ansible_collections.virtblock.volumes.plugins.module_utils.target_export import TargetExport
-from ansible_collections.virtblock.volumes.plugins.module_utils.tgt import TgtAdmin
-from ansible_collections.virtblock.volumes.plugins.module_utils.volume_backends import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import TargetExport
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.volume_backends import (
     FileBackend, LvmBackend)
 
 

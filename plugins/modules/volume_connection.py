@@ -91,9 +91,10 @@ msg:
   type: str
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config, host_connection
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.brick import BrickConnection
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.os_brick import BrickConnection
 
 
 class VolumeConnectionModule(VirtblockModule):

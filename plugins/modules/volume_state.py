@@ -118,7 +118,7 @@ attachment:
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
-from ansible_collections.virtblock.volumes.plugins.module_utils import records
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records
 
 
 class VolumeStateModule(RecordModule):

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.server_request import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import (
     derived_instance_uuid, new_volume_id)
 from support.guest import Console, make_root_image
 from support.playbook_run import run_playbook

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from support import ports
 from support.ansible_run import run_playbook
 from support.tgtd import SERVICES
 
@@ -15,12 +16,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def stopped_tgtd(tmp_path):
-    """A control port and loopback portal no tgtd serves yet (next to the tests' own)."""
-    port = int(os.environ.get("VIRTBLOCK_TEST_TGT_PORT", "7")) + 2
-    ip = os.environ.get("VIRTBLOCK_TEST_PORTAL_IP", "127.0.0.2").rsplit(".", 1)
-    ip = "%s.%d" % (ip[0], int(ip[1]) + 10)
+    """A control port and loopback portal no tgtd serves yet (picked free, never stopped
+    before use: it may be another session's)."""
+    with ports.machine_lock():
+        port = ports.free_tgtd_control_port()
+        ip = ports.free_loopback_ip(3260)
     env = dict(os.environ, TGT_CONTROL_PORT=str(port), TGT_PORTAL="%s:3260" % ip)
-    subprocess.run([SERVICES, "stop", "tgtd"], env=env, check=True, capture_output=True)
     yield port, ip
     subprocess.run([SERVICES, "stop", "tgtd"], env=env, check=True, capture_output=True)
 

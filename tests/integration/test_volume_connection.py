@@ -10,7 +10,7 @@ import pytest
 
 from support.ansible_run import run_module
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.brick import kernel_initiator_present
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.os_brick import kernel_initiator_present
 
 
 def initiator_name():

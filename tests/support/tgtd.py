@@ -1,8 +1,9 @@
 """A private tgtd for the tests, started with the project's service helper.
 
-It runs on its own control port and a loopback portal (127.0.0.2 by default) so it
-neither disturbs nor depends on a tgtd the demo started. VIRTBLOCK_TEST_TGT_PORT and
-VIRTBLOCK_TEST_PORTAL_IP change them.
+It runs on a control port and a loopback portal that no other tgtd or process holds
+(chosen under a machine-wide lock, see ``ports``), so it neither disturbs nor depends on a
+tgtd the demo or another checkout's tests started. VIRTBLOCK_TEST_TGT_PORT and
+VIRTBLOCK_TEST_PORTAL_IP fix them instead. The session stops only the tgtd it started.
 """
 
 import os
@@ -10,15 +11,18 @@ import subprocess
 
 import pytest
 
+from support import ports
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVICES = os.path.join(ROOT, "scripts", "services.sh")
 
 
 class Tgtd(object):
     def __init__(self, base):
-        self.control_port = int(os.environ.get("VIRTBLOCK_TEST_TGT_PORT", "7"))
-        self.ip = os.environ.get("VIRTBLOCK_TEST_PORTAL_IP", "127.0.0.2")
         self.port = 3260
+        fixed_port = os.environ.get("VIRTBLOCK_TEST_TGT_PORT")
+        self.control_port = int(fixed_port) if fixed_port else ports.free_tgtd_control_port()
+        self.ip = os.environ.get("VIRTBLOCK_TEST_PORTAL_IP") or ports.free_loopback_ip(self.port)
         self.base = base
         self.volumes_dir = os.path.join(base, "volumes")
         self.include_file = os.path.join(base, "conf.d", "virtblock-volumes.conf")
@@ -58,8 +62,13 @@ class Tgtd(object):
 
 @pytest.fixture(scope="session")
 def tgtd(tmp_path_factory):
-    daemon = Tgtd(str(tmp_path_factory.mktemp("tgtd")))
-    daemon.stop()   # a leftover from an interrupted run would hold stale targets
-    daemon.start()
-    yield daemon
-    daemon.stop()
+    with ports.machine_lock():
+        daemon = Tgtd(str(tmp_path_factory.mktemp("tgtd")))
+        if not ports.tgtd_control_port_free(daemon.control_port):
+            pytest.fail("a tgtd already answers on control port %d; this session starts "
+                        "its own and never touches another's" % daemon.control_port)
+        daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()

@@ -2,11 +2,12 @@
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import domain_config, local_disks
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import domain_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import local_disks
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidBDMBootSequence, InvalidBDMFormat, InvalidInput, ValidationError,
     InvalidBDM)
-from ansible_collections.virtblock.volumes.plugins.module_utils.server_request import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import (
     new_volume_id, plan_disks, validate_request)
 
 IMAGE = "dbbec6ed-017e-45b0-845d-45c73c718ac6"

@@ -4,10 +4,10 @@ import uuid
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import brick
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import os_brick as brick
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     HypervisorUnavailable, InstanceNotFound)
-from ansible_collections.virtblock.volumes.plugins.module_utils.libvirt_host import LibvirtHost
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import LibvirtHost
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import device_names, device_naming, disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_naming
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidDevicePath, InvalidInput, VolumeDriverNotFound)
 
@@ -173,7 +175,7 @@ def test_parse_disks_reads_dev_bus_serial():
 
 
 def test_host_iscsi_plan_is_the_os_brick_call_nova_makes():
-    from ansible_collections.virtblock.volumes.plugins.module_utils import host_connection
+    from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
     ci = iscsi(device_path="/dev/old")
     step = host_connection.plan(ci, "host", use_multipath=True, device_scan_attempts=2)
     assert step["protocol"] == "ISCSI"
@@ -192,6 +194,6 @@ def test_host_iscsi_plan_is_the_os_brick_call_nova_makes():
     ({"driver_volume_type": "rbd", "data": {"name": "p/i", "hosts": ["h"], "ports": [1]}}, "host", "rbd"),
 ])
 def test_network_disks_need_no_host_connection(ci, initiator, word):
-    from ansible_collections.virtblock.volumes.plugins.module_utils import host_connection
+    from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
     step = host_connection.plan(ci, initiator)
     assert step["protocol"] is None and word in step["reason"]

@@ -18,7 +18,7 @@ def read(*path):
 
 def env_fallback_names():
     names = set()
-    for path in glob.glob(os.path.join(ROOT, "plugins", "*", "*.py")):
+    for path in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True):
         for match in re.finditer(r"env_fallback,\s*\[([^\]]*)\]", read(path)):
             names.update(re.findall(r"[\"']([A-Z_]+)[\"']", match.group(1)))
     return names

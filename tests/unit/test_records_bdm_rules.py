@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import bdm_rules
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import bdm as bdm_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidVolume
 
 VOL = "8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2"

@@ -1,7 +1,7 @@
 """Nova's block_device_mapping_v2 checks (BlockDeviceDict.from_api, compute API _validate_bdm)."""
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_v2 import validate_bdm_v2
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm_v2 import validate_bdm_v2
 from ansible_collections.virtblock.volumes.plugins.module_utils import errors
 
 IMG = "ac408821-c95a-448f-9292-73986c790911"

@@ -1,7 +1,7 @@
 """Device names as Nova's reserve_block_device_name / libvirt blockinfo choose them."""
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import device_names as dn
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names as dn
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidDevicePath, DevicePathInUse, TooManyDiskDevices, InvalidBDMDiskBus)
 

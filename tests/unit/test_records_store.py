@@ -4,8 +4,8 @@ import multiprocessing
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import records
-from ansible_collections.virtblock.volumes.plugins.module_utils.store import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.database import (
     Store, SCHEMA_VERSION)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     StoreError, ServiceUnavailable, InvalidVolume, InvalidInput)

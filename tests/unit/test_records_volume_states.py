@@ -1,7 +1,7 @@
 """Cinder's volume/attachment state rules."""
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import volume_states as vs
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_states as vs
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidVolume, InvalidVolumeAttachMode, InvalidInput)
 

@@ -3,8 +3,10 @@ connection_info and volume sizes."""
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import (
-    chap, connection_info, identifiers, tgt_config, volume_rules)
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import (
+    chap, connection_info, identifiers)
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volumes as volume_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, VolumeBackendAPIException)
 

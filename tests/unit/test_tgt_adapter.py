@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import ServiceUnavailable
-from ansible_collections.virtblock.volumes.plugins.module_utils.tgt import TgtAdmin, TgtError
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin, TgtError
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_no_tgtd_is_a_clear_error():
 
 
 def test_create_if_absent_probes_without_listing_and_gives_way(tgtd, spec, tmp_path):
-    from ansible_collections.virtblock.volumes.plugins.module_utils.tgt import preferred_tid
+    from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import preferred_tid
     admin = TgtAdmin(tgtd.control_port)
     tid = admin.create_if_absent(spec)
     assert tid == preferred_tid(spec.iqn) and admin.find(spec.iqn).matches(spec)

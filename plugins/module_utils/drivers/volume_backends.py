@@ -15,9 +15,9 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import files
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
-from ansible_collections.virtblock.volumes.plugins.module_utils.lvm import BOOTABLE_TAG, LVM
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.lvm import BOOTABLE_TAG, LVM
 
 
 class FileBackend(object):

@@ -20,7 +20,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_iqn
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_iqn
 
 CHAP_USERNAME_PLACEHOLDER = "@@VIRTBLOCK_CHAP_USERNAME@@"
 CHAP_PASSWORD_PLACEHOLDER = "@@VIRTBLOCK_CHAP_PASSWORD@@"

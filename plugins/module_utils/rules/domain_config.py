@@ -9,10 +9,10 @@ __metaclass__ = type
 
 import xml.etree.ElementTree as ET
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     dev_prefix_for_disk_bus, strip_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import validate_uuid
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 
 VIRT_TYPES = ("qemu", "kvm")
 

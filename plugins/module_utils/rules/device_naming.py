@@ -22,7 +22,7 @@ import re
 
 # The name grammar (match_device, strip_dev, the a..z, aa.. letters) is shared with the
 # records' device_names.py; this file keeps only what the libvirt side adds to it.
-from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (  # noqa: F401
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (  # noqa: F401
     match_device, next_device_name, strip_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidDevicePath)

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 
 NOTHING_TO_CONNECT = {
     "iscsi_qemu": "nothing to connect on the host: QEMU's own iSCSI initiator opens the "

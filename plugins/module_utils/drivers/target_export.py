@@ -15,10 +15,12 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import chap, files, tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import chap
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     ISCSITargetCreateFailed, ISCSITargetRemoveFailed, InvalidInput, VirtblockError)
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import volume_name
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import volume_name
 
 
 class TargetExport(object):

@@ -15,13 +15,13 @@ import datetime
 import json
 import uuid
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_rules import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import (
     check_not_attached, stored_connection_info)
-from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     next_device_name, prepend_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     VolumeNotFound, InvalidInput)
-from ansible_collections.virtblock.volumes.plugins.module_utils import volume_states
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_states
 
 # Optional BDM fields a caller may set; None means "leave as it is".
 BDM_FIELDS = ("attachment_id", "boot_index", "tag", "delete_on_termination", "volume_size",

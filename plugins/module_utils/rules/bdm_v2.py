@@ -28,12 +28,12 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     DISK_BUSES, prepend_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     ValidationError, InvalidBDM, InvalidBDMFormat, InvalidBDMBootSequence, InvalidBDMDiskBus,
     InvalidBDMEphemeralSize, InvalidBDMSwapSize, InvalidBDMLocalsLimit)
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import _UUID_RE
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import _UUID_RE
 
 SOURCE_TYPES = ("volume", "image", "snapshot", "blank")
 DESTINATION_TYPES = ("local", "volume")

@@ -27,12 +27,12 @@ __metaclass__ = type
 
 import uuid
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.bdm_v2 import validate_bdm_v2
-from ansible_collections.virtblock.volumes.plugins.module_utils.device_names import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm_v2 import validate_bdm_v2
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     dev_prefix_for_disk_bus, next_device_name, prepend_dev, strip_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, ValidationError)
-from ansible_collections.virtblock.volumes.plugins.module_utils.identifiers import _UUID_RE
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import _UUID_RE
 
 # uuid5 namespace of the ids this collection derives (instance and new volume ids).
 NAMESPACE = uuid.UUID("0c1c8f1e-3a52-5d0e-9b61-7a3f0e1d2b4c")

@@ -20,10 +20,10 @@ import warnings
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.virtblock.volumes.plugins.module_utils import host_connection
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     VirtblockError, VolumeDeviceNotFound)
-from ansible_collections.virtblock.volumes.plugins.module_utils.files import ensure_dir
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.files import ensure_dir
 
 DEFAULT_LOCK_PATH = "/var/lib/virtblock/locks"
 _LOADED = {}

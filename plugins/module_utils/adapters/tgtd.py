@@ -28,7 +28,7 @@ import zlib
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     ServiceUnavailable, VolumeBackendAPIException)
-from ansible_collections.virtblock.volumes.plugins.module_utils.tgt_config import LUN
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.target_config import LUN
 
 SOCKET_BASE = "/var/run/tgtd/socket"
 
