@@ -150,7 +150,7 @@ secret_uuid:
 
 import os
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_naming
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
@@ -224,7 +224,7 @@ class LibvirtDiskAttachModule(VirtblockModule):
                                "run the module through Ansible, not on its own")
         in_config = disk_config.find_serial(config, serial)
         in_live = disk_config.find_serial(live, serial)
-        dev, _bus = device_naming.choose(p["device"], disk_config.rendered_bus(p["disk_xml"]),
+        dev, _bus = device_names.choose(p["device"], disk_config.rendered_bus(p["disk_xml"]),
                                          config + live, serial)
         source = data.get("device_path") if kind in ("local", "iscsi_host") else None
         usage = disk_config.secret_usage(kind, data)
