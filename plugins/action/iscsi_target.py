@@ -9,7 +9,8 @@ __metaclass__ = type
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import target_iqn
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
+    backing_store_path, target_iqn)
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import TemplateAction
 
 
@@ -18,6 +19,9 @@ class ActionModule(TemplateAction):
     rendered_option = "target_config"
 
     def template_vars(self, args):
+        if not args.get("backing_store") and args.get("backing_dir"):
+            # Derived once, here, and handed to the module as given.
+            args["backing_store"] = backing_store_path(args["backing_dir"], args.get("volume_id"))
         return tgt_config.template_vars(
             iqn=target_iqn(args.get("target_prefix", "iqn.2010-10.org.openstack:"), args.get("volume_id")),
             backing_store=args.get("backing_store"),

@@ -116,6 +116,30 @@ options:
   volume_type:
     description: Nova's C(volume_type).
     type: str
+  volume_state:
+    description:
+      - Move the volume's Cinder attachment for this instance in the same transaction as the
+        row, as one nova-api request does - V(reserved) with O(state=reserved) (check not
+        attached, reserve the device name, reserve the volume with C(attachment_create); the row
+        then carries the attachment's id), V(attached) with O(state=present) (the final save
+        and C(attachment_complete), volume C(in-use), mountpoint the row's device name),
+        V(detached) with O(state=absent) (C(attachment_delete), volume C(available) when no
+        other attachment is left).
+      - Needs O(volume_id). Left out, only the row changes (the volume as with
+        M(virtblock.volumes.volume_state)).
+    type: str
+    choices: [reserved, attached, detached]
+    version_added: 0.2.0
+  attach_mode:
+    description: The attachment's mode when O(volume_state) creates it.
+    type: str
+    choices: [rw, ro]
+    default: rw
+    version_added: 0.2.0
+  host:
+    description: The compute host recorded as the attachment's C(attached_host) (O(volume_state=attached)).
+    type: str
+    version_added: 0.2.0
 notes:
   - Supports C(check_mode) and C(diff_mode).
 '''
@@ -128,6 +152,25 @@ EXAMPLES = r'''
     state: reserved
     in_use_device_names: "{{ live_disks }}"
   register: reservation
+
+- name: Reserve the device name and the volume in one transaction (nova-api's attach request)
+  virtblock.volumes.bdm_record:
+    instance_uuid: "{{ vm_uuid }}"
+    volume_id: "{{ volume_id }}"
+    state: reserved
+    volume_state: reserved
+    already_attached: ok
+  register: reservation   # reservation.attach_complete: a finished attach found
+
+- name: Save the BDM and mark the volume in-use in one transaction
+  virtblock.volumes.bdm_record:
+    instance_uuid: "{{ vm_uuid }}"
+    volume_id: "{{ volume_id }}"
+    state: present
+    volume_state: attached
+    host: "{{ inventory_hostname }}"
+    connection_info: "{{ export.connection_info }}"
+  no_log: true
 
 - name: Record the attachment once libvirt has it
   virtblock.volumes.bdm_record:
@@ -162,6 +205,28 @@ volume_attachment:
   sample: {id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2, volumeId: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2,
            serverId: 55888641-5569-4d50-a6c3-eeb8f6d51c34, device: /dev/vdb, tag: null,
            delete_on_termination: false, attachment_id: null, bdm_uuid: 0b3f4fca-30d6-4262-ac44-482a6eea7f14}
+attach_complete:
+  description: With O(state=reserved), whether the volume's attach to the instance had finished
+    (row saved with C(connection_info), the instance's attachment C(attached)); then nothing changed.
+  returned: when O(state=reserved) and O(volume_id) given
+  type: bool
+  version_added: 0.2.0
+volume:
+  description: The volume record after the task, as M(virtblock.volumes.volume_state) returns it.
+  returned: when O(volume_state) is given, or O(state=reserved) with O(volume_id)
+  type: dict
+  version_added: 0.2.0
+attachments:
+  description: The volume's live attachments after the task.
+  returned: when RV(volume) is
+  type: list
+  elements: dict
+  version_added: 0.2.0
+attachment:
+  description: The attachment of O(instance_uuid) after the task, if any.
+  returned: when RV(volume) is
+  type: dict
+  version_added: 0.2.0
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import attachment_view
@@ -193,21 +258,37 @@ class BdmRecordModule(RecordModule):
         image_id=dict(type="str"),
         snapshot_id=dict(type="str"),
         volume_type=dict(type="str"),
+        volume_state=dict(type="str", choices=["reserved", "attached", "detached"]),
+        attach_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
+        host=dict(type="str"),
     )
+    # The volume moves with the row it belongs to: reserved with a reservation, attached
+    # with the final save, detached with the destroy.
+    module_kwargs = dict(required_by=dict(volume_state="volume_id"))
+    VOLUME_STATE_FOR = {"reserved": "reserved", "present": "attached", "absent": "detached"}
 
     def run(self):
         params = self.checked_params()
         self.hide_secrets(params.get("connection_info"))
+        if params["volume_state"] not in (None, self.VOLUME_STATE_FOR[params["state"]]):
+            self.fail("volume_state %s does not go with state %s (use %s)" % (
+                params["volume_state"], params["state"], self.VOLUME_STATE_FOR[params["state"]]))
         operation = {"reserved": records.reserve_bdm, "present": records.save_bdm,
                      "absent": records.delete_bdm}[params["state"]]
-        changed, before, after = self.store().run(
-            lambda tx: operation(tx, params), lock=records.bdm_lock(params["instance_uuid"]),
-            dry_run=self.check_mode)
+        changed, before, after, cinder = self.store().run(
+            lambda tx: records.bdm_with_volume(operation, tx, params),
+            lock=records.bdm_locks(params), dry_run=self.check_mode)
         extra = {}
         if after is not None:
             after = self.row_out(after)
             extra = dict(bdm=after, device_name=after["device_name"],
                          volume_attachment=attachment_view(after))
+        if cinder is not None:
+            mine = [a for a in cinder["attachments"] if a["instance_uuid"] == params["instance_uuid"]]
+            extra.update(volume=cinder["volume"], attachments=cinder["attachments"],
+                         attachment=mine[0] if mine else None)
+            if params["state"] == "reserved":
+                extra["attach_complete"] = cinder["attach_complete"]
         return self.result(changed, self.row_out(before), after, **extra)
 
 

@@ -41,8 +41,16 @@ options:
     choices: [present, absent]
     default: present
   backing_store:
-    description: Path of the volume's backing file or block device. Required when O(state=present).
+    description:
+      - Path of the volume's backing file or block device. With O(state=present), this or
+        O(backing_dir) is required.
     type: path
+  backing_dir:
+    description:
+      - The file backend's directory, as given to M(virtblock.volumes.volume). When O(backing_store)
+        is not given, the volume's file C(volume-<volume_id>) in it is exported.
+    type: path
+    version_added: 0.2.0
   target_prefix:
     description: IQN prefix, Cinder's C(target_prefix). Must end with C(:).
     type: str
@@ -223,7 +231,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import tar
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
-    portal, target_iqn, validate_uuid)
+    backing_store_path, portal, target_iqn, validate_uuid)
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import (
     TargetExport, ensure_include)
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
@@ -234,6 +242,7 @@ class IscsiTargetModule(VirtblockModule):
         volume_id=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         backing_store=dict(type="path"),
+        backing_dir=dict(type="path"),
         target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
         target_ip_address=dict(type="str", default="127.0.0.1"),
         target_port=dict(type="int", default=3260),
@@ -258,7 +267,7 @@ class IscsiTargetModule(VirtblockModule):
         template=dict(type="path"),
         target_config=dict(type="str"),
     )
-    module_kwargs = dict(required_if=[("state", "present", ["backing_store"])])
+    module_kwargs = dict(required_if=[("state", "present", ["backing_store", "backing_dir"], True)])
 
     def run(self):
         p = self.params
@@ -272,6 +281,8 @@ class IscsiTargetModule(VirtblockModule):
 
     def present(self, export, volume_id, iqn):
         p = self.params
+        if not p["backing_store"]:
+            p["backing_store"] = backing_store_path(p["backing_dir"], volume_id)
         connection_info.validate_connector(p["connector"])
         portals = [portal(p["target_ip_address"], p["target_port"])]
         portals += [portal(a, p["target_port"]) for a in p["target_secondary_ip_addresses"]]

@@ -16,7 +16,7 @@ import json
 import uuid
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import (
-    check_not_attached, stored_connection_info)
+    attach_complete, check_not_attached, stored_connection_info)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     next_device_name, prepend_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
@@ -35,6 +35,44 @@ def bdm_lock(instance_uuid):
 
 def volume_lock(volume_id):
     return "volume:%s" % volume_id
+
+
+def bdm_locks(p):
+    """The locks of a BDM change, and of its volume's when the same transaction moves the
+    volume too (taken in a fixed order, so two runs never wait on each other)."""
+    locks = [bdm_lock(p["instance_uuid"])]
+    if p.get("volume_state") and p.get("volume_id"):
+        locks.append(volume_lock(p["volume_id"]))
+    return locks
+
+
+def bdm_with_volume(operation, tx, p):
+    """A BDM operation and, in the same transaction, the volume's attachment for the
+    instance moved to ``p["volume_state"]`` - what nova-api does in one request
+    (check not attached + reserve the device name + reserve the volume), and the
+    compute's final save + Cinder's ``attachment_complete``. Returns
+    ``(changed, before, after, cinder)``; *cinder* is the volume's snapshot or None."""
+    changed, before, after = operation(tx, p)
+    cinder = None
+    if p.get("volume_id") and (p.get("volume_state") or p["state"] == "reserved"):
+        cinder = _snapshot(tx, p["volume_id"])
+        complete = p["state"] == "reserved" and attach_complete(
+            after, cinder["attachments"], p["instance_uuid"])
+        if p.get("volume_state") and not complete and (
+                cinder["volume"] is not None or p["volume_state"] != "detached"):
+            fields = dict(volume_id=p["volume_id"], instance_uuid=p["instance_uuid"],
+                          state=p["volume_state"], attach_mode=p.get("attach_mode"),
+                          attachment_id=p.get("attachment_id") if p["state"] != "reserved" else None,
+                          host=p.get("host"),
+                          mountpoint=(after or before or {}).get("device_name"))
+            moved, dummy, cinder = set_volume(tx, fields)
+            changed = changed or moved
+            mine = [a for a in cinder["attachments"] if a["instance_uuid"] == p["instance_uuid"]]
+            if p["state"] == "reserved" and mine and after and not after.get("attachment_id"):
+                # Nova keeps the attachment's id in the BDM from the reservation on.
+                after = tx.bdm_update(after["id"], {"attachment_id": mine[0]["id"]})
+        cinder["attach_complete"] = complete
+    return changed, before, after, cinder
 
 
 def _rows_for(tx, p):

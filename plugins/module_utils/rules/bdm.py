@@ -4,6 +4,7 @@
 """Nova's rules for a volume's block_device_mapping row. Pure functions, no I/O.
 
 - ``check_not_attached``: nova-api's ``_check_volume_already_attached_to_instance``.
+- ``attach_complete``: the attach finished on both sides (BDM saved, attachment attached).
 - ``stored_connection_info``: what of ``connection_info`` goes into the row.
 - ``attachment_view``: the ``os-volume_attachments`` index/show item
   (``_translate_attachment_detail_view``).
@@ -34,6 +35,15 @@ def check_not_attached(volume_id, existing_rows):
     volume) is not empty."""
     if existing_rows:
         raise InvalidVolume("volume %s already attached" % volume_id)
+
+
+def attach_complete(row, attachments, instance_uuid):
+    """Whether an attach of the row's volume to *instance_uuid* finished: Nova saved the
+    BDM with its connection_info and Cinder's attachment of that instance is ``attached``
+    (so a rerun stops after one read)."""
+    return bool(row and row.get("connection_info") and any(
+        a["instance_uuid"] == instance_uuid and a["attach_status"] == "attached"
+        for a in attachments or []))
 
 
 def _strip(mapping, removed, path):

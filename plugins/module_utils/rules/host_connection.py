@@ -58,3 +58,14 @@ def with_device_path(connection_info, device_path):
     else:
         result["data"].pop("device_path", None)
     return result
+
+
+def for_libvirt(export_info, host_connection=None):
+    """The ``connection_info`` Nova's libvirt volume driver gets: the one the host's connect
+    returned (``data.device_path`` set) when the host connected the volume, else Cinder's
+    as it is (QEMU's initiator or librbd opens the volume itself). *host_connection* is
+    that connect's result (``connection_info`` inside) or None when no connect ran."""
+    connected = (host_connection or {}).get("connection_info") or {}
+    if (connected.get("data") or {}).get("device_path"):
+        return connected
+    return export_info

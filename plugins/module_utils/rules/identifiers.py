@@ -41,6 +41,12 @@ def volume_name(volume_id):
     return "volume-%s" % validate_uuid(volume_id)
 
 
+def backing_store_path(backing_dir, volume_id):
+    """The file volume's path in its backing directory (the file backend names it by
+    Cinder's ``volume_name_template``): what a target exports when no path is given."""
+    return "%s/%s" % (str(backing_dir).rstrip("/") or "", volume_name(volume_id))
+
+
 def validate_iqn(iqn, what="IQN"):
     if not iqn or len(iqn) > 223 or not _IQN_RE.match(iqn):
         raise InvalidInput("%s %r is not a valid iSCSI qualified name (iqn.YYYY-MM.domain[:name])"
