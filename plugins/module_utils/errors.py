@@ -42,6 +42,14 @@ class VolumeBackendAPIException(VirtblockError):
             "Bad or unexpected response from the storage volume backend API: %s" % data)
 
 
+class InvalidConnectorException(VirtblockError):
+    """Cinder ``InvalidConnectorException`` (a ``VolumeDriverException``)."""
+
+    def __init__(self, missing):
+        super(InvalidConnectorException, self).__init__(
+            "Connector doesn't have required information: %s" % missing)
+
+
 class ISCSITargetCreateFailed(VirtblockError):
     def __init__(self, volume_id, reason):
         super(ISCSITargetCreateFailed, self).__init__(
@@ -155,6 +163,14 @@ class InvalidVolumeAttachMode(VirtblockError):
     def __init__(self, mode, volume_id):
         super(InvalidVolumeAttachMode, self).__init__(
             "Invalid attaching mode '%s' for volume %s." % (mode, volume_id))
+
+
+class VolumeAttached(VirtblockError):
+    """Cinder ``VolumeAttached`` (raised by ``VolumeManager.delete_volume``)."""
+
+    def __init__(self, volume_id):
+        super(VolumeAttached, self).__init__(
+            "Volume %s is still attached, detach volume first." % volume_id)
 
 
 class VolumeNotFound(VirtblockError):
