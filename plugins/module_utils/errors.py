@@ -75,10 +75,7 @@ class TgtError(VolumeBackendAPIException):
 
 class InvalidConnectorException(VirtblockError):
     """Cinder ``InvalidConnectorException`` (a ``VolumeDriverException``)."""
-
-    def __init__(self, missing):
-        super(InvalidConnectorException, self).__init__(
-            "Connector doesn't have required information: %s" % missing)
+    msg_fmt = "Connector doesn't have required information: %(missing)s"
 
 
 class ISCSITargetCreateFailed(VirtblockError):
@@ -164,10 +161,7 @@ class InvalidVolumeAttachMode(VirtblockError):
 
 class VolumeAttached(VirtblockError):
     """Cinder ``VolumeAttached`` (raised by ``VolumeManager.delete_volume``)."""
-
-    def __init__(self, volume_id):
-        super(VolumeAttached, self).__init__(
-            "Volume %s is still attached, detach volume first." % volume_id)
+    msg_fmt = "Volume %(volume_id)s is still attached, detach volume first."
 
 
 class VolumeNotFound(VirtblockError):

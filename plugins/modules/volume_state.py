@@ -22,7 +22,7 @@ description:
     and V(attaching) (Cinder''s C(attachment_create) / C(reserve_volume) - the volume must be
     C(available), or C(in-use) when multiattach; an in-use volume without multiattach gives
     C(Invalid volume: volume is already attached); a readonly volume refuses C(rw) with
-    C(InvalidVolumeAttachMode) and leaves an V(error_attaching) attachment as Cinder's
+    C(InvalidVolumeAttachMode) and leaves an V(error_attaching) attachment as Cinder''s
     C(attach_volume) does; another mode while attaching gives C(being attached by
     different mode)), V(attached) (C(in-use); from C(detaching) this is Cinder''s
     C(roll_detaching)), V(detaching) (C(begin_detaching), only from attached on an C(in-use)
