@@ -12,6 +12,8 @@ Prints in one run, side by side (medians of ROUNDS rounds, ratios):
 - the no-op rerun and the floor of its own shape;
 - N volumes attached to one instance in one play (bench/attach_many.yml), N from
   VIRTBLOCK_BENCH_MANY (default "1,5,20"), against N single first runs;
+- under mitogen's strategy (mitogen_linear; when the mitogen package is installed): the
+  first run, the rerun and the floor of the first run's shape;
 - boot from volume (a blank 1 GiB root volume) first run and rerun
   (VIRTBLOCK_BENCH_BOOT_ROUNDS, default 2; 0 skips it);
 - a per-module table: each module task's own time beyond a ping task's;
@@ -46,6 +48,16 @@ RAW = os.path.join(ROOT, "bench", "raw_attach.sh")
 CALLBACKS = os.path.join(ROOT, "bench", "callback_plugins")
 LOCAL_ACTIONS = ("set_fact", "debug", "fail", "assert", "validate_argument_spec")
 INCLUDES = ("include_tasks", "include_role", "import_tasks", "import_role")
+
+
+def mitogen_env():
+    try:
+        import ansible_mitogen
+    except ImportError:
+        return None
+    return dict(ANSIBLE_STRATEGY_PLUGINS=os.path.join(
+        os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"),
+        ANSIBLE_STRATEGY="mitogen_linear")
 
 
 def short(action):
@@ -108,9 +120,9 @@ def floor_playbook(path, modules, local):
         handle.write("\n".join(lines) + "\n")
 
 
-def floor(path, modules, local):
+def floor(path, modules, local, env=None):
     floor_playbook(path, modules, local)
-    run = Run(path, {"floor_host": "localhost"})
+    run = Run(path, {"floor_host": "localhost"}, env=env)
     pongs = [t for t in run.tasks if short(t["action"]) == "ping" and t["pong"]]
     if len(pongs) != modules:
         raise SystemExit("the floor's pings did not all answer (%d of %d): %s"
@@ -130,26 +142,26 @@ def raw(settings, tgtd, volume_id, domain, tid, conf_dir):
 
 
 def import_costs(samples=5):
-    """Median seconds to import each module (its module_utils closure) beyond
-    ansible.module_utils.basic, in a fresh interpreter as a task does."""
+    """Median CPU seconds to import each module (its module_utils closure) once
+    ansible.module_utils.basic is imported, timed inside a fresh interpreter as a task
+    starts (CPU time, so other work on the machine moves it less than wall time)."""
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
-
-    def timed(code):
-        times = []
-        for dummy in range(samples):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], env=env, check=True)
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
-
-    base = timed("import ansible.module_utils.basic")
-    costs = {}
+    code = ("import time; t0 = time.process_time(); import ansible.module_utils.basic; "
+            "t1 = time.process_time(); import ansible_collections.virtblock.volumes.plugins."
+            "modules.%s; print(t1 - t0, time.process_time() - t1)")
+    base, costs = [], {}
     for name in sorted(os.listdir(os.path.join(ROOT, "plugins", "modules"))):
         if name.endswith(".py") and not name.startswith("_"):
             module = name[:-3]
-            costs[module] = timed("import ansible.module_utils.basic; import ansible_collections"
-                                  ".virtblock.volumes.plugins.modules.%s" % module) - base
-    return base, costs
+            times = []
+            for dummy in range(samples):
+                done = subprocess.run([sys.executable, "-c", code % module], env=env, check=True,
+                                      capture_output=True, text=True)
+                basic, own = (float(x) for x in done.stdout.split())
+                base.append(basic)
+                times.append(own)
+            costs[module] = statistics.median(times)
+    return statistics.median(base), costs
 
 
 def median(values):
@@ -187,11 +199,13 @@ def main(rounds=3):
     os.makedirs(settings["virtblock_images_dir"])
     book = "playbooks/attach_volume.yml"
     floor_book = os.path.join(base, "floor.yml")
-    pairs = [(str(uuid.uuid4()), str(uuid.uuid4())) for dummy in range(rounds)]
+    mito = mitogen_env()
+    pairs = [(str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())) for dummy in range(rounds)]
     batches = dict((n, [str(uuid.uuid4()) for dummy in range(n)]) for n in many)
     every = [v for pair in pairs for v in pair] + [v for b in batches.values() for v in b]
     raw_iqns = ["iqn.2010-10.org.openstack:volume-%s" % p[1] for p in pairs]
-    rows = dict((k, []) for k in ("raw", "first", "first_floor", "rerun", "rerun_floor"))
+    rows = dict((k, []) for k in ("raw", "first", "first_floor", "rerun", "rerun_floor",
+                                  "m_first", "m_rerun", "m_floor"))
     shapes = {}
     per_task = {}
     ping_times = []
@@ -200,7 +214,7 @@ def main(rounds=3):
 
     try:
         Run("bench/prepare_volumes.yml", dict(settings, bench_volume_ids=every))
-        for index, (mine, theirs) in enumerate(pairs):
+        for index, (mine, theirs, mitos) in enumerate(pairs):
             dom = virt.define(start=True)
             extra = dict(settings, instance_uuid=dom.UUIDString(), volume_id=mine)
             first = Run(book, extra)
@@ -215,6 +229,14 @@ def main(rounds=3):
             rows["rerun"].append(again.seconds)
             rows["first_floor"].append(first_floor.seconds)
             rows["rerun_floor"].append(rerun_floor.seconds)
+            if mito:
+                extra = dict(settings, instance_uuid=dom.UUIDString(), volume_id=mitos)
+                m_first = Run(book, extra, env=mito)
+                m_again = Run(book, extra, env=mito)
+                assert m_first.changed and not m_again.changed, "mitogen: not idempotent"
+                rows["m_first"].append(m_first.seconds)
+                rows["m_rerun"].append(m_again.seconds)
+                rows["m_floor"].append(floor(floor_book, *shapes["first"][:2], env=mito).seconds)
             ping_times += [t["seconds"] for t in first_floor.tasks if short(t["action"]) == "ping"]
             for task in first.ran() + again.ran():
                 if short(task["action"]) not in LOCAL_ACTIONS + INCLUDES:
@@ -259,6 +281,11 @@ def main(rounds=3):
               % ("  floor: %d pings + %d set_facts" % (mods, local), m[key + "_floor"] * 1000,
                  mods, local, incl))
     print("  rerun / first run: %.0f %%" % (100 * m["rerun"] / m["first"]))
+    if mito:
+        print("  under mitogen_linear: first run %.0f ms (%.2fx its floor %.0f ms), rerun %.0f ms"
+              " (%.0f %% of its first run)" % (m["m_first"] * 1000, m["m_first"] / m["m_floor"],
+                                                m["m_floor"] * 1000, m["m_rerun"] * 1000,
+                                                100 * m["m_rerun"] / m["m_first"]))
     print("N volumes to one instance in one play (bench/attach_many.yml):")
     for n, (seconds, shape) in sorted(many_times.items()):
         print("  N=%-3d %8.0f ms  %6.0f ms a volume  %.2fx N single first runs  (%d module tasks)"

@@ -27,6 +27,14 @@ options:
   volume_id:
     description: Show this volume's attachment only.
     type: str
+  must_exist:
+    description:
+      - With O(volume_id), fail when the instance has no live row for the volume (Nova's
+        C(VolumeBDMNotFound), a 404), as by default; V(false) answers with RV(bdm) null
+        instead (a detach rerun finds nothing to do).
+    type: bool
+    default: true
+    version_added: 0.2.0
   include_deleted:
     description: Also return soft-deleted rows in RV(block_device_mappings) (never in the views).
     type: bool
@@ -49,6 +57,24 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+bdm:
+  description: With O(volume_id), the instance's live row for the volume (C(connection_info) as a dict), or null.
+  returned: when O(volume_id) is given
+  type: dict
+  version_added: 0.2.0
+attachment:
+  description: With O(volume_id), the volume's Cinder attachment of this instance, or null.
+  returned: when O(volume_id) is given
+  type: dict
+  version_added: 0.2.0
+export_in_use:
+  description:
+    - With O(volume_id), whether another instance's attachment still uses the volume (a
+      multiattach volume keeps its one export until its last detach, as Cinder's
+      C(remove_export) is called only then).
+  returned: when O(volume_id) is given
+  type: bool
+  version_added: 0.2.0
 volumeAttachments:
   description: Nova's index view, one item per volume row.
   returned: always
@@ -87,6 +113,7 @@ class BdmInfoModule(RecordModule):
         instance_uuid=dict(type="str", required=True),
         volume_id=dict(type="str"),
         include_deleted=dict(type="bool", default=False),
+        must_exist=dict(type="bool", default=True),
     )
 
     def run(self):
@@ -103,12 +130,16 @@ class BdmInfoModule(RecordModule):
         views = [attachment_view(row) for row in rows if row["volume_id"] and not row["deleted"]]
         result = dict(changed=False, volumeAttachments=views, block_device_mappings=rows)
         if volume:
-            if not views:
+            if not views and self.params["must_exist"]:
                 raise VolumeBDMNotFound(volume)
-            result["volumeAttachment"] = views[0]
-            # Cinder's side of the same attachment, so one read tells whether an attach
-            # finished (the attach role's rerun stops here).
+            result["volumeAttachment"] = views[0] if views else None
+            # Cinder's side of the same attachment, so one read tells a detach all it needs.
             result["volume"], result["attachments"] = cinder
+            live = [row for row in rows if row["volume_id"] and not row["deleted"]]
+            result["bdm"] = live[0] if live else None
+            mine = [a for a in cinder[1] if a["instance_uuid"] == instance]
+            result["attachment"] = mine[0] if mine else None
+            result["export_in_use"] = any(a["instance_uuid"] != instance for a in cinder[1])
         return result
 
 
