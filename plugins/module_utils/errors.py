@@ -164,6 +164,13 @@ class VolumeNotFound(VirtblockError):
         super(VolumeNotFound, self).__init__("Volume %s could not be found." % volume_id)
 
 
+class VolumeIsBusy(VirtblockError):
+    """Cinder ``VolumeIsBusy``: its default wording, or the driver's own message."""
+
+    def __init__(self, volume_name, msg=None):
+        super(VolumeIsBusy, self).__init__(msg or "deleting volume %s that has snapshot" % volume_name)
+
+
 class StoreError(VirtblockError):
     """The record store (database) is unusable: not a database, newer schema, ..."""
 
