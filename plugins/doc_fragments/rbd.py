@@ -40,7 +40,7 @@ options:
     description:
       - The user's cephx key itself (base64, as C(ceph auth print-key) prints it), e.g. from a vault;
         default the E(VIRTBLOCK_RBD_KEY) environment variable. It is written to a 0600 keyring in a
-        private directory for the duration of the task and passed by path: never on a command line,
+        private directory for the duration of the task and passed by path - never on a command line,
         in the environment of a command, a log or a result.
     type: str
   rados_connect_timeout:
