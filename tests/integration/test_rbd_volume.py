@@ -5,8 +5,6 @@ import subprocess
 import time
 import uuid
 
-import pytest
-
 from support.ansible_run import run_module
 
 MiB = 1024 * 1024

@@ -89,7 +89,7 @@ def _start(base):
     with ports.machine_lock():
         ip = os.environ.get("VIRTBLOCK_TEST_CEPH_IP")
         if not ip:
-            for _ in range(50):
+            for _attempt in range(50):
                 ip = ports.free_loopback_ip(MON_PORTS[1])
                 if ports.port_free(ip, MON_PORTS[0]):
                     break
@@ -97,7 +97,7 @@ def _start(base):
         path = os.path.join(base, "cluster")
         env = dict(os.environ, CLIENT=user)
         up = subprocess.run([os.path.join(SCRIPTS, "up.sh"), path, ip], env=env,
-                            capture_output=True, text=True, timeout=240)
+                            capture_output=True, text=True, timeout=240, check=False)
     if up.returncode != 0:
         log = ""
         for name in ("mon.a.out", "osd.0.out"):
@@ -114,7 +114,7 @@ def _start(base):
 
 def _stop(path):
     subprocess.run([os.path.join(SCRIPTS, "down.sh"), path], env=dict(os.environ, KILL="1"),
-                   capture_output=True, timeout=120)
+                   capture_output=True, timeout=120, check=False)
 
 
 @pytest.fixture(scope="session")

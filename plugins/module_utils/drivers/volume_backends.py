@@ -120,7 +120,6 @@ class LvmBackend(object):
         return True
 
 
-
 class RbdBackend(object):
     """RBD image ``<rbd_pool>/volume-<id>``, as Cinder's RBD driver keeps a volume.
 

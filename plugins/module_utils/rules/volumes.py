@@ -104,7 +104,7 @@ def parse_rbd_location(location, fsid):
     prefix = "rbd://"
     if not location or not location.startswith(prefix):
         raise InvalidInput("image_location %r is not an rbd:// location" % (location,))
-    pieces = [piece for piece in location[len(prefix):].split("/")]
+    pieces = location[len(prefix):].split("/")
     if len(pieces) != 4 or not all(pieces):
         raise InvalidInput("image_location %r is not rbd://<fsid>/<pool>/<image>/<snapshot>" % (location,))
     if pieces[0] != fsid:
