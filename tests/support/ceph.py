@@ -49,12 +49,15 @@ class Ceph(object):
             self.key = re.search(r"key\s*=\s*(\S+)", handle.read()).group(1)
         self.mon_hosts, self.mon_ports = [ip], ["6789"]
 
-    def module_args(self, **extra):
-        """The volume/rbd_connection arguments that point a module at this cluster."""
-        args = dict(backend="rbd", rbd_ceph_conf=self.conf, rbd_user=self.user,
-                    rbd_keyring=self.keyring)
+    def client_args(self, **extra):
+        """The Ceph client arguments (doc fragment rbd) that point a module at this cluster."""
+        args = dict(rbd_ceph_conf=self.conf, rbd_user=self.user, rbd_keyring=self.keyring)
         args.update(extra)
         return args
+
+    def module_args(self, **extra):
+        """The volume module's arguments for its rbd backend on this cluster."""
+        return self.client_args(backend="rbd", **extra)
 
     def rbd(self, *args, **kwargs):
         """``rbd`` as the session's user; CalledProcessError.returncode is the errno

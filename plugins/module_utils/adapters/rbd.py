@@ -243,6 +243,13 @@ class Rbd(object):
         parts.append("client_mount_timeout=%d" % self.timeout)
         return ":".join(parts)
 
+    def keyring_text(self):
+        """The keyring's text (Cinder's ``_get_keyring_contents``), or None without one."""
+        if not self.keyring or not os.path.isfile(self.keyring):
+            return None
+        with open(self.keyring) as handle:
+            return handle.read()
+
     # ---- the cluster -------------------------------------------------------------------
     def mon_addrs(self):
         """Cinder's ``_get_mon_addrs``: (hosts, ports) of the monmap's (v1) addresses."""
