@@ -163,10 +163,9 @@ class ImageUnacceptable(VirtblockError):
 
 
 class VolumeIsBusy(VirtblockError):
-    """Cinder ``VolumeIsBusy``: its default wording, or the driver's own message."""
-
-    def __init__(self, volume_name, msg=None):
-        super(VolumeIsBusy, self).__init__(msg or "deleting volume %s that has snapshot" % volume_name)
+    """Cinder ``VolumeIsBusy``: its wording, or the driver's own ``message=`` (the RBD
+    driver's ImageBusy text for an image with watchers)."""
+    msg_fmt = "deleting volume %(volume_name)s that has snapshot"
 
 
 class StoreError(VirtblockError):

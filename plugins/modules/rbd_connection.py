@@ -19,7 +19,7 @@ description:
     C(_get_mon_addrs)), C(cluster_name), C(auth_enabled), C(auth_username), C(secret_type=ceph),
     C(secret_uuid), C(volume_id), C(discard=true), C(keyring), C(qos_specs), C(access_mode) and
     C(encrypted).
-  - RBD has no export (Cinder's C(create_export) is a no-op): the module checks the volume's
+  - RBD has no export (Cinder's C(create_export) is a no-op); the module checks the volume's
     image exists and changes nothing.
   - C(data.keyring) is None unless O(include_keyring) - Cinder sends the keyring file's text
     when C(rbd_keyring_conf) is set, for os-brick's RBD connector; libvirt does not read it (it

@@ -227,7 +227,7 @@ class RbdBackend(object):
         """Cinder's refusals before ``delete_volume``: watchers (an attached image: the
         ImageBusy message) and snapshots other than clone snapshots (VolumeIsBusy)."""
         if self.rbd.watchers(name):
-            raise VolumeIsBusy(name, (
+            raise VolumeIsBusy(volume_name=name, message=(
                 "ImageBusy error raised while deleting rbd volume. This may have been caused "
                 "by a connection from a client that has crashed and, if so, may be resolved by "
                 "retrying the delete after 30 seconds has elapsed."))
