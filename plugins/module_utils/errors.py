@@ -73,6 +73,11 @@ class TgtError(VolumeBackendAPIException):
         return self.kwargs.get("code")
 
 
+class InvalidConnectorException(VirtblockError):
+    """Cinder ``InvalidConnectorException`` (a ``VolumeDriverException``)."""
+    msg_fmt = "Connector doesn't have required information: %(missing)s"
+
+
 class ISCSITargetCreateFailed(VirtblockError):
     msg_fmt = "Failed to create iscsi target for volume %(volume_id)s: %(reason)s"
 
@@ -152,6 +157,11 @@ class VolumeBDMNotFound(VirtblockError):
 
 class InvalidVolumeAttachMode(VirtblockError):
     msg_fmt = "Invalid attaching mode '%(mode)s' for volume %(volume_id)s."
+
+
+class VolumeAttached(VirtblockError):
+    """Cinder ``VolumeAttached`` (raised by ``VolumeManager.delete_volume``)."""
+    msg_fmt = "Volume %(volume_id)s is still attached, detach volume first."
 
 
 class VolumeNotFound(VirtblockError):
