@@ -172,14 +172,21 @@ class LibvirtHost(object):
             if err.get_error_code() == libvirt.VIR_ERR_NO_SECRET:
                 return False
             raise
-        if description_prefix is not None:
-            description = ET.fromstring(secret.XMLDesc()).findtext("description") or ""
-            if not description.startswith(description_prefix):
-                return False
+        if description_prefix is not None and not self.secret_described(uuid, description_prefix):
+            return False
         if self.secret_in_use(uuid):
             return False
         secret.undefine()
         return True
+
+    def secret_described(self, uuid, description_prefix):
+        """True when the secret *uuid*'s description starts with *description_prefix*."""
+        try:
+            secret = self.conn.secretLookupByUUIDString(uuid)
+        except libvirt.libvirtError:
+            return False
+        description = ET.fromstring(secret.XMLDesc()).findtext("description") or ""
+        return description.startswith(description_prefix)
 
     def secret_in_use(self, uuid, exclude_domain=None):
         """True when any domain (live or config) other than *exclude_domain* uses it."""

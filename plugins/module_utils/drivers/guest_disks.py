@@ -141,11 +141,16 @@ def _detach(host, guest, p, serial, config, live, check_mode):
 
 
 def remove_volume_secret(uri, connection_info, check_mode):
-    """``libvirt_secret`` state=absent: drop the volume's iSCSI secret unless a domain uses it."""
+    """``libvirt_secret`` state=absent: drop the volume's iSCSI secret (or the ceph secret
+    this collection made) unless a domain uses it."""
     data = connection_info.get("data") or {}
-    if connection_info.get("driver_volume_type") != "iscsi" or not data.get("target_iqn"):
-        return dict(changed=False, in_use=False)
-    usage = disk_config.secret_usage("iscsi_qemu", data)
+    dvt = connection_info.get("driver_volume_type")
+    usage, prefix = None, None
+    if dvt == "iscsi" and data.get("target_iqn"):
+        usage = disk_config.secret_usage("iscsi_qemu", data)
+    elif dvt == "rbd" and data.get("auth_username"):
+        # only the ceph secret this collection made (see _detach), never a deployer's
+        usage, prefix = disk_config.secret_usage("rbd", data), SECRET_DESCRIPTION
     if usage is None:
         return dict(changed=False, in_use=False)
     with connected(uri) as host:
@@ -154,6 +159,8 @@ def remove_volume_secret(uri, connection_info, check_mode):
             return dict(changed=False, in_use=False)
         if host.secret_in_use(uuid):
             return dict(changed=False, in_use=True, secret_uuid=uuid)
+        if prefix and not host.secret_described(uuid, prefix):
+            return dict(changed=False, in_use=False, secret_uuid=uuid)
         if not check_mode:
             host.delete_unused_secret(uuid)
         return dict(changed=True, in_use=False, secret_uuid=uuid)
