@@ -172,6 +172,12 @@ class ImageUnacceptable(VirtblockError):
     msg_fmt = "Image %(image_id)s is unacceptable: %(reason)s"
 
 
+class VolumeIsBusy(VirtblockError):
+    """Cinder ``VolumeIsBusy``: its wording, or the driver's own ``message=`` (the RBD
+    driver's ImageBusy text for an image with watchers)."""
+    msg_fmt = "deleting volume %(volume_name)s that has snapshot"
+
+
 class StoreError(VirtblockError):
     """The record store (database) is unusable: not a database, newer schema, ..."""
     msg_fmt = "The record store is unusable."
@@ -186,6 +192,10 @@ class InstanceNotFound(VirtblockError):
 class HypervisorUnavailable(VirtblockError):
     # Nova's has no reason; ours says why the connection failed.
     msg_fmt = "Connection to the hypervisor is broken on host %(host)s: %(reason)s"
+
+
+class InvalidVolumeAccessMode(VirtblockError):
+    msg_fmt = "Invalid volume access mode: %(access_mode)s"
 
 
 class VolumeDriverNotFound(VirtblockError):
