@@ -18,7 +18,7 @@ CONNECTION_INFO = {"driver_volume_type": "iscsi", "data": {
 
 
 def failed(res):
-    """The tree callback's result file has no "failed" key: the exit status tells."""
+    """The task failed, or the run did (run_module sets "failed" from both already)."""
     return bool(res.get("failed")) or res["_rc"] != 0
 
 
@@ -40,7 +40,7 @@ def test_bdm_record_flow(db):
 
     res = run_module("bdm_record", args, diff=True)
     assert res["changed"] is True and res["device_name"] == "/dev/vdb", res
-    # the diff is printed (the result file of the tree callback leaves it out)
+    # the diff is printed, as an operator sees it
     assert "-{}" in res["_stdout"] and '+    "device_name": "/dev/vdb"' in res["_stdout"]
     again = run_module("bdm_record", args)
     assert again["changed"] is False and again["device_name"] == "/dev/vdb"

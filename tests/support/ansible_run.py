@@ -20,7 +20,8 @@ One result shape, :class:`Run`:
 - ``seconds``: wall-clock time of the run (for bench/, never for assertions).
 
 :func:`run_module` returns the single task's ``result`` dict of such a run, with
-``failed`` always set and the run's ``rc``/``stdout`` under ``_rc``/``_stdout``.
+``failed`` always set and the run's ``rc``/``stdout``/``seconds`` under
+``_rc``/``_stdout``/``_seconds``.
 """
 
 import json
@@ -136,4 +137,5 @@ def run_module(name, args, check=False, diff=False, env=None, timeout=300):
     result.setdefault("failed", entry["status"] in ("failed", "unreachable") or run.rc != 0)
     result["_stdout"] = run.stdout
     result["_rc"] = run.rc
+    result["_seconds"] = run.seconds
     return result
