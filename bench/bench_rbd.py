@@ -11,14 +11,11 @@ a SQLite store, all in a temporary directory.
     scripts/bench.sh rbd [ROUNDS]
 """
 
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,29 +23,26 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from support import ceph as ceph_support  # noqa: E402
 from support.libvirtd import Libvirt  # noqa: E402
-from support.tgtd import Tgtd  # noqa: E402
-from support import ports  # noqa: E402
+from support.ansible_run import run_module, run_playbook  # noqa: E402
+from support.tgtd import start_private  # noqa: E402
 
 GiB = 1 << 30
 
 
-def run(argv, what):
-    start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode:
-        raise SystemExit("%s failed:\n%s%s" % (what, done.stdout[-3000:], done.stderr[-2000:]))
-    return elapsed, done.stdout
-
-
 def playbook(name, settings, **extra):
-    return run(["ansible-playbook", "-i", "localhost,", "-c", "local", name,
-                "-e", json.dumps(dict(settings, **extra))], name)[0]
+    """Seconds one playbook takes, through the tests' runner."""
+    done = run_playbook(os.path.join(ROOT, name), dict(settings, **extra), inventory="localhost,")
+    if not done.ok:
+        raise SystemExit("%s failed: %s\n%s" % (name, done.msg, done.stdout[-3000:]))
+    return done.seconds
 
 
 def module(name, args):
-    return run(["ansible", "localhost", "-c", "local", "-m", "virtblock.volumes.%s" % name,
-                "-a", json.dumps(args)], name)[0]
+    """Seconds one module task takes, through the tests' runner."""
+    done = run_module(name, args)
+    if done["failed"]:
+        raise SystemExit("%s failed: %s\n%s" % (name, done.get("msg"), done["_stdout"][-3000:]))
+    return done["_seconds"]
 
 
 def main(rounds=3):
@@ -57,9 +51,7 @@ def main(rounds=3):
     if ceph_support.missing():
         raise SystemExit("no Ceph: %s" % ceph_support.missing())
     cluster = ceph_support._start(base)          # pylint: disable=protected-access
-    with ports.machine_lock():
-        tgtd = Tgtd(os.path.join(base, "tgtd"))
-        tgtd.start()
+    tgtd = start_private(os.path.join(base, "tgtd"))
     virt = Libvirt()
     common = {"virtblock_db_path": os.path.join(base, "records.sqlite")}
     iscsi = dict(common, virtblock_backing_dir=os.path.join(base, "backing"),

@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import (
     derived_instance_uuid, new_volume_id)
 from support.guest import Console, make_root_image
-from support.playbook_run import run_playbook
+from support.ansible_run import run_playbook
 
 CMDLINE = "console=ttyS0 panic=-1 quiet"
 
@@ -83,8 +83,8 @@ def test_boot_from_rbd_clone_of_glance_image_attach_detach_delete(ceph, rbd_site
                    "destination_type": "volume", "volume_size": 1, "delete_on_termination": True},
                   {"source_type": "blank", "destination_type": "volume", "volume_size": 1}]}
     variables = dict(rbd_site["vars"], virtblock_server=server)
-    booted = run_playbook("boot_from_volume.yml", variables)
-    assert not booted.failed, booted.messages() or booted.output[-3000:]
+    booted = run_playbook("boot_from_volume.yml", variables, inventory="localhost,")
+    assert not booted.failed, booted.messages() or booted.stdout[-3000:]
 
     console = Console(os.path.join(rbd_site["vars"]["virtblock_instances_path"], inst, "console.log"))
     root = console.wait_for(r"VBTEST-ROOT vd[a-z] serial=(\S+)", timeout=180)
@@ -110,20 +110,21 @@ def test_boot_from_rbd_clone_of_glance_image_attach_detach_delete(ceph, rbd_site
     assert "keyring" not in data or data["keyring"] in (None, "")
     blank_volume = bdms[1]["volume_id"]
     assert ceph.exists("volume-" + blank_volume)
-    everything = json.dumps(rows(db, "select * from block_device_mapping")) + booted.output
+    everything = json.dumps(rows(db, "select * from block_device_mapping")) + booted.stdout + json.dumps(booted.tasks)
     assert ceph.key not in everything
 
-    again = run_playbook("boot_from_volume.yml", variables)
-    assert not again.failed and again.changed == 0, again.output[-3000:]
+    again = run_playbook("boot_from_volume.yml", variables, inventory="localhost,")
+    assert not again.failed and again.changed == 0, again.stdout[-3000:]
 
     detached = run_playbook("detach_volume.yml", dict(
-        rbd_site["vars"], instance_uuid=inst, volume_id=blank_volume))
-    assert not detached.failed, detached.messages() or detached.output[-3000:]
+        rbd_site["vars"], instance_uuid=inst, volume_id=blank_volume), inventory="localhost,")
+    assert not detached.failed, detached.messages() or detached.stdout[-3000:]
     console.wait_for(r"VBTEST-GONE vd[a-z]", timeout=60)
 
-    deleted = run_playbook("delete_instance.yml", dict(rbd_site["vars"], virtblock_instance_name=name))
-    assert not deleted.failed, deleted.messages() or deleted.output[-3000:]
+    deleted = run_playbook("delete_instance.yml", dict(rbd_site["vars"], virtblock_instance_name=name),
+                           inventory="localhost,")
+    assert not deleted.failed, deleted.messages() or deleted.stdout[-3000:]
     assert not ceph.exists("volume-" + root_volume)          # delete_on_termination
     assert ceph.exists("volume-" + blank_volume)
     ceph.rbd("rm", "--no-progress", "volumes/volume-" + blank_volume)
-    assert ceph.key not in detached.output + deleted.output
+    assert ceph.key not in detached.stdout + deleted.stdout + json.dumps(detached.tasks + deleted.tasks)
