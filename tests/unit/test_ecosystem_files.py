@@ -89,3 +89,22 @@ def test_artifact_leaves_the_development_tree_out():
     assert {".venv", ".build", "tests", "scripts", "bench", ".ci"} <= ignored
     for shipped in ("requirements-ee.txt", "bindep.txt", "docs", "plugins", "meta", "roles", "playbooks"):
         assert shipped not in ignored
+
+
+def test_requires_ansible_is_the_oldest_release_the_matrix_tests():
+    """meta/runtime.yml admits no end-of-life ansible-core, and every release the matrix
+    tests (scripts/ci/ansible-core-matrix.txt) is one requires_ansible admits; the pin of
+    requirements.txt is one of them, and the roles say the same minimum."""
+    runtime = yaml.safe_load(read("meta", "runtime.yml"))
+    oldest = re.fullmatch(r">=(\d+)\.(\d+)\.0", runtime["requires_ansible"]).groups()
+    releases = [line.split()[0] for line in read("scripts", "ci", "ansible-core-matrix.txt").splitlines()
+                if line.strip() and not line.startswith("#")]
+    series = sorted({tuple(r.split(".")[:2]) for r in releases}, key=lambda s: tuple(map(int, s)))
+    assert series[0] == oldest
+    assert tuple(map(int, oldest)) >= (2, 19)       # 2.18 and older are end of life
+    assert pins(read("requirements.txt"))["ansible-core"].split("==")[1] in releases
+    for meta in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "main.yml")):
+        info = yaml.safe_load(read(meta))["galaxy_info"]
+        assert info["min_ansible_version"] == "%s.%s" % oldest, meta
+        debian = [p for p in info["platforms"] if p["name"] == "Debian"][0]
+        assert {"bookworm", "trixie"} <= set(debian["versions"]), meta
