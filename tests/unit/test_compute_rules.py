@@ -196,3 +196,30 @@ def test_network_disks_need_no_host_connection(ci, initiator, word):
     from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
     step = host_connection.plan(ci, initiator)
     assert step["protocol"] is None and word in step["reason"]
+
+
+def test_by_path_as_os_brick_names_it():
+    """os_brick/initiator/connectors/iscsi.py ISCSIConnector._get_device_path with
+    _munge_portal (IPv6 brackets removed), base_iscsi._get_all_targets (LUN 0 by default, one
+    path per portal), linuxscsi.LinuxSCSI._format_lun_id (LUN >= 256 in hex) and
+    lun_for_addressing (SAM2)."""
+    from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
+    v6 = {"target_portal": "[fd00::5]:3260", "target_iqn": IQN, "target_lun": 1}
+    assert host_connection.by_path(v6) == "/dev/disk/by-path/ip-fd00::5:3260-iscsi-%s-lun-1" % IQN
+    no_lun = {"target_portal": "127.0.0.3:3260", "target_iqn": IQN}
+    assert host_connection.by_path(no_lun).endswith("-lun-0")
+    big = dict(no_lun, target_lun=256)
+    assert host_connection.by_path(big).endswith("-lun-0x0100000000000000")
+    assert host_connection.by_path(dict(no_lun, target_lun=70000)).endswith(
+        "-lun-0x1170000100000000")
+    assert host_connection.by_path(dict(big, addressing_mode="SAM2")).endswith(
+        "-lun-0x4100000000000000")
+    multi = dict(no_lun, target_lun=1, target_portals=["127.0.0.3:3260", "[fd00::6]:3260"],
+                 target_iqns=[IQN, IQN + "b"], target_luns=[1, 2])
+    assert host_connection.by_paths(multi) == [
+        "/dev/disk/by-path/ip-127.0.0.3:3260-iscsi-%s-lun-1" % IQN,
+        "/dev/disk/by-path/ip-fd00::6:3260-iscsi-%sb-lun-2" % IQN]
+    assert host_connection.by_path(multi) == host_connection.by_paths(multi)[0]
+    with pytest.raises(Exception) as err:
+        host_connection.by_paths(dict(no_lun, addressing_mode="SAM9"))
+    assert "Invalid addressing_mode SAM9" in str(err.value)

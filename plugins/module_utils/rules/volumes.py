@@ -10,17 +10,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, VirtblockError)
+    ImageUnacceptable, InvalidInput)
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
-
-
-class ImageUnacceptable(VirtblockError):
-    """Cinder ``ImageUnacceptable``."""
-
-    def __init__(self, image_id, reason):
-        super(ImageUnacceptable, self).__init__("Image %s is unacceptable: %s" % (image_id, reason))
 
 
 def requested_bytes(size=None, size_mib=None):
