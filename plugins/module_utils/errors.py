@@ -188,6 +188,10 @@ class HypervisorUnavailable(VirtblockError):
     msg_fmt = "Connection to the hypervisor is broken on host %(host)s: %(reason)s"
 
 
+class InvalidVolumeAccessMode(VirtblockError):
+    msg_fmt = "Invalid volume access mode: %(access_mode)s"
+
+
 class VolumeDriverNotFound(VirtblockError):
     msg_fmt = "Could not find a handler for %(driver_type)s volume."
 

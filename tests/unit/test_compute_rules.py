@@ -153,7 +153,7 @@ def test_template_renders_network_iscsi_and_finalize_sets_the_host_facts():
 def test_finalize_falls_back_without_o_direct_and_turns_a_file_into_type_file():
     xml = render({"driver_volume_type": "local", "data": {"device_path": "/tmp/x.img"}})
     text, desc = disk_config.finalize(xml, "vdb", VOL, direct_io=False, source_is_file=True)
-    assert 'cache="writethrough"' in text and 'io="threads"' in text
+    assert 'cache="writethrough"' in text and " io=" not in text
     assert desc["source"][:2] == ("file", "/tmp/x.img")
 
 
@@ -223,3 +223,33 @@ def test_by_path_as_os_brick_names_it():
     with pytest.raises(Exception) as err:
         host_connection.by_paths(dict(no_lun, addressing_mode="SAM9"))
     assert "Invalid addressing_mode SAM9" in str(err.value)
+
+
+def test_disk_xml_alias_blockio_and_io_as_nova_sets_them():
+    """nova/virt/libvirt/volume/volume.py LibvirtBaseVolumeDriver.get_config (alias
+    ua-<volume id> from config.make_libvirt_device_alias, logical/physical_block_size, access
+    mode), volume/iscsi.py LibvirtISCSIVolumeDriver.get_config (io native, the only one),
+    driver.py _set_cache_mode (native -> threads without O_DIRECT)."""
+    host = render(iscsi(device_path="/dev/sdx", logical_block_size=512,
+                        physical_block_size=4096))
+    assert '<alias name="ua-%s"' % VOL in host and 'io="native"' in host
+    assert '<blockio logical_block_size="512" physical_block_size="4096"' in host
+    text = disk_config.finalize(host, "vdb", VOL, direct_io=False)[0]
+    assert 'cache="writethrough"' in text and 'io="threads"' in text
+    net = render(iscsi(), iscsi_initiator="qemu")
+    assert " io=" not in net and "<blockio" not in net and '<alias name="ua-%s"' % VOL in net
+    local = render({"driver_volume_type": "local", "data": {"device_path": "/dev/sdz"}})
+    assert " io=" not in local
+    only_logical = render(iscsi(device_path="/dev/sdx", logical_block_size=4096))
+    assert '<blockio logical_block_size="4096"/>' in only_logical
+
+
+def test_unknown_access_mode_is_novas_invalid_volume_access_mode():
+    """LibvirtBaseVolumeDriver.get_config raises InvalidVolumeAccessMode, not rw."""
+    from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+        InvalidVolumeAccessMode)
+    with pytest.raises(InvalidVolumeAccessMode) as err:
+        disk_config.build(iscsi(device_path="/dev/sdx", access_mode="wo"), VOL, "virtio")
+    assert str(err.value) == "Invalid volume access mode: wo"
+    assert disk_config.build(iscsi(device_path="/dev/sdx", access_mode=""), VOL,
+                             "virtio")["disk"]["readonly"] is False
