@@ -31,7 +31,7 @@ pinned=$(sed -n 's/^ansible-core==//p' requirements.txt)
 # The attach/detach and boot playbook tests: a guest, tgtd, libvirt and the store, run
 # through ansible-playbook of the release under test.
 PLAYBOOK_TESTS=(
-  tests/integration/test_attach_playbook.py
+  "tests/integration/test_attach_playbook.py::test_attach_to_a_running_guest_then_detach_both_idempotent"
   "tests/integration/test_boot_from_volume.py::test_boot_from_an_image_volume_really_boots_and_delete_honours_delete_on_termination"
 )
 
@@ -76,6 +76,8 @@ make_venv() {  # make_venv RELEASE PYTHON_PATH VENV: the requirements with this 
 }
 
 mapfile -t found < <(pythons)
+matrix_file=scripts/ci/ansible-core-matrix.txt
+newest=$(grep -v '^#' "$matrix_file" | awk 'NF{print $1}' | sort -V | tail -n1)
 failed=0
 while read -r release min_python; do
   case "$release" in ''|\#*) continue ;; esac
@@ -96,7 +98,7 @@ while read -r release min_python; do
       continue
     fi
     # The newest release takes the newest Python; the others the oldest that fits.
-    if [ "$release" = "$(grep -v '^#' scripts/ci/ansible-core-matrix.txt | awk 'NF{print $1}' | sort -V | tail -n1)" ]; then
+    if [ "$release" = "$newest" ]; then
       pick=${candidates[-1]}
     else
       pick=${candidates[0]}
@@ -108,7 +110,7 @@ while read -r release min_python; do
   run_check "$release" "$pyv" sanity env VIRTBLOCK_VENV="$venv" scripts/sanity.sh || failed=1
   run_check "$release" "$pyv" playbooks env VIRTBLOCK_VENV="$venv" bash -c \
     '. scripts/env.sh && python -m pytest -p no:cacheprovider -q "$@"' _ "${PLAYBOOK_TESTS[@]}" || failed=1
-done < scripts/ci/ansible-core-matrix.txt
+done < "$matrix_file"
 
 scripts/ci/matrix_table.sh "$results"
 exit $failed
