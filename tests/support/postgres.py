@@ -16,7 +16,6 @@ import tempfile
 import pytest
 
 
-
 def _pg_bin():
     """Debian puts each major version's server programs in /usr/lib/postgresql/N/bin:
     15 on Debian 12, 17 on Debian 13. The newest one installed serves the tests."""
