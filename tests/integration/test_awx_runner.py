@@ -211,8 +211,7 @@ def test_attach_detach_and_boot_as_awx_jobs(artifact, attach_env, virt, mysql, t
 
     name = "vbtest-%s" % uuid.uuid4().hex[:10]
     try:
-        job.run("boot_from_volume.yml", {"server_name": name, "root_gb": 1},
-                                BOOT_TEMPLATE_VARS)
+        job.run("boot_from_volume.yml", {"server_name": name, "root_gb": 1}, BOOT_TEMPLATE_VARS)
         assert virt.conn.lookupByName(name).isActive()
         job.run("delete_instance.yml", {"virtblock_instance_name": name})
         assert name not in virt.conn.listDefinedDomains()
