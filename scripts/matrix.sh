@@ -63,6 +63,7 @@ run_check() {  # run_check RELEASE PYTHON NAME COMMAND...: run, time and record 
   return $rc
 }
 
+# shellcheck disable=SC2317  # called through run_check
 make_venv() {  # make_venv RELEASE PYTHON_PATH VENV: the requirements with this ansible-core
   local release=$1 py=$2 venv=$3 want stamp
   want=$( (sed "s/^ansible-core==.*/ansible-core==$release/" requirements.txt; "$py" -VV) | sha256sum | cut -d' ' -f1)
