@@ -7,11 +7,17 @@ __metaclass__ = type
 
 # Documented in libvirt_connection_info.yml beside this file.
 
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.host_connection import for_libvirt
 
 
-def libvirt_connection_info(export_info, host_connection=None):
-    return for_libvirt(export_info, host_connection if isinstance(host_connection, dict) else None)
+def libvirt_connection_info(steps):
+    try:
+        return for_libvirt(steps if isinstance(steps, (list, tuple)) else [steps])
+    except VirtblockError as err:
+        raise AnsibleFilterError(err.msg)
 
 
 class FilterModule(object):

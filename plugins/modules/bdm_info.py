@@ -75,6 +75,14 @@ export_in_use:
   returned: when O(volume_id) is given
   type: bool
   version_added: 0.2.0
+remove_export:
+  description:
+    - With O(volume_id), whether a detach removes the volume's export (Cinder's
+      C(remove_export)) - not while RV(export_in_use), never for an rbd volume (Cinder's RBD
+      driver exports nothing).
+  returned: when O(volume_id) is given
+  type: bool
+  version_added: 0.2.0
 volumeAttachments:
   description: Nova's index view, one item per volume row.
   returned: always
@@ -103,7 +111,8 @@ block_device_mappings:
   elements: dict
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import attachment_view
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import (
+    attachment_view, remove_export)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeBDMNotFound
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
 
@@ -140,6 +149,8 @@ class BdmInfoModule(RecordModule):
             mine = [a for a in cinder[1] if a["instance_uuid"] == instance]
             result["attachment"] = mine[0] if mine else None
             result["export_in_use"] = any(a["instance_uuid"] != instance for a in cinder[1])
+            info = (result["bdm"] or {}).get("connection_info") or {}
+            result["remove_export"] = remove_export(result["export_in_use"], info)
         return result
 
 

@@ -400,6 +400,14 @@ class Tx(object):
         self._update("volumes", "id", volume_id, dict(
             deleted=True, deleted_at=stamp, updated_at=stamp, status="deleted"))
 
+    def volumes_all(self):
+        """Every live volume row (the audit reads the whole store once)."""
+        return self._rows("volumes", "SELECT * FROM volumes WHERE deleted = false ORDER BY id")
+
+    def attachments_all(self):
+        return self._rows("volume_attachment", "SELECT * FROM volume_attachment WHERE "
+                          "deleted = false ORDER BY created_at")
+
     def attachments(self, volume_id):
         return self._rows("volume_attachment", "SELECT * FROM volume_attachment WHERE "
                           "volume_id = :volume_id AND deleted = false ORDER BY created_at",
@@ -459,7 +467,9 @@ class Store(object):
         if password:
             parsed = parsed.set(password=password)
         self.url = parsed
-        self.backend = parsed.get_backend_name()
+        # mysql:// and mariadb:// are one server family to the store.
+        self.backend = {"mariadb": "mysql"}.get(parsed.get_backend_name(),
+                                                parsed.get_backend_name())
         try:
             self.description = parsed.render_as_string(hide_password=True)
         except Exception:  # pylint: disable=broad-except
@@ -487,10 +497,16 @@ class Store(object):
     def _server_connect(self):
         import sqlalchemy as sa
         if self._engine is None:
-            arguments = {"connect_timeout": min(self.timeout, 10)}
+            kwargs = {"poolclass": sa.pool.NullPool,
+                      "connect_args": {"connect_timeout": min(self.timeout, 10)}}
+            if self.backend == "mysql":
+                # InnoDB's REPEATABLE READ would read the device names in use from the
+                # snapshot taken before the lock row was won, and so miss a name another
+                # transaction just committed; READ COMMITTED (PostgreSQL's default, and what
+                # Nova runs MySQL with in practice through oslo.db) reads them after the lock.
+                kwargs["isolation_level"] = "READ COMMITTED"
             try:
-                self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool,
-                                                connect_args=arguments)
+                self._engine = sa.create_engine(self.url, **kwargs)
             except (ImportError, sa.exc.NoSuchModuleError) as err:
                 raise StoreError("no database driver for %s: %s" % (self.description, err))
         try:
@@ -511,8 +527,10 @@ class Store(object):
             conn.create_schema(self.backend)
         row = conn.rows("SELECT version FROM virtblock_schema WHERE name = 'records'", {})
         if not row:
-            conn.write("INSERT INTO virtblock_schema (name, version) VALUES ('records', :version)",
-                       dict(version=SCHEMA_VERSION))
+            # MySQL commits DDL at once, so no transaction orders two first runs that both
+            # created the tables: the later one's version row is a no-op (INSERT IGNORE).
+            conn.write("INSERT %sINTO virtblock_schema (name, version) VALUES ('records', :version)"
+                       % ("IGNORE " if self.backend == "mysql" else ""), dict(version=SCHEMA_VERSION))
             return
         version = row[0]["version"]
         if version > SCHEMA_VERSION:

@@ -46,6 +46,13 @@ def attach_complete(row, attachments, instance_uuid):
         for a in attachments or []))
 
 
+def remove_export(export_in_use, connection_info):
+    """Whether a detach calls Cinder's ``remove_export``: not while another instance's
+    attachment uses the volume (multiattach keeps its one target), and never for rbd
+    (Cinder's RBD driver exports nothing)."""
+    return not export_in_use and (connection_info or {}).get("driver_volume_type") != "rbd"
+
+
 def _strip(mapping, removed, path):
     for key in list(mapping):
         value = mapping[key]

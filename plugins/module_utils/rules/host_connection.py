@@ -102,12 +102,17 @@ def with_device_path(connection_info, device_path):
     return result
 
 
-def for_libvirt(export_info, host_connection=None):
-    """The ``connection_info`` Nova's libvirt volume driver gets: the one the host's connect
-    returned (``data.device_path`` set) when the host connected the volume, else Cinder's
-    as it is (QEMU's initiator or librbd opens the volume itself). *host_connection* is
-    that connect's result (``connection_info`` inside) or None when no connect ran."""
-    connected = (host_connection or {}).get("connection_info") or {}
-    if (connected.get("data") or {}).get("device_path"):
-        return connected
-    return export_info
+def for_libvirt(steps):
+    """The ``connection_info`` Nova's libvirt volume driver gets, from the results of the
+    steps that ran (an export or initialize_connection, then maybe the host's connect; a
+    step that did not run has no ``connection_info``): the one the host's connect returned
+    (``data.device_path`` set) when the host connected the volume, else the export's as it
+    is (QEMU's initiator or librbd opens the volume itself)."""
+    infos = [step.get("connection_info") for step in steps or [] if isinstance(step, dict)]
+    infos = [info for info in infos if isinstance(info, dict)]
+    for info in infos:
+        if (info.get("data") or {}).get("device_path"):
+            return info
+    if not infos:
+        raise disk_config.InvalidInput("no step returned a connection_info")
+    return infos[0]
