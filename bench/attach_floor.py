@@ -215,7 +215,7 @@ def main(rounds=3):
     try:
         Run("bench/prepare_volumes.yml", dict(settings, bench_volume_ids=every))
         for index, (mine, theirs, mitos) in enumerate(pairs):
-            dom = virt.define(start=True)
+            dom = virt.define(start=True, ports=6)   # this round's three disks, and spares
             extra = dict(settings, instance_uuid=dom.UUIDString(), volume_id=mine)
             first = Run(book, extra)
             assert first.changed, "the first run changed nothing"
