@@ -125,7 +125,7 @@ repaired:
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_audit as rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import volume_audit
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
     LIBVIRT_ARGUMENT_SPEC)
 
 
