@@ -115,6 +115,14 @@ summary:
   description: The number of findings of every kind (zero included).
   returned: when O(compute) and O(storage) are given
   type: dict
+credentials:
+  description:
+    - O(part=storage) with O(repair) - the CHAP pair of each volume whose disk is attached
+      again through QEMU's initiator, read from its target file (Nova gets it again from
+      Cinder's C(initialize_connection)). Register the task with C(no_log) and pass it on
+      only to M(virtblock.volumes.libvirt_disk_attach).
+  returned: O(part=storage) with O(repair)
+  type: dict
 repaired:
   description: The actions this part carried out (or would, in check mode), each with C(changed).
   returned: always
@@ -174,7 +182,12 @@ class VolumeAuditModule(RecordModule):
         facts = volume_audit.gather_storage(tgt, p["volumes_dir"], p["target_prefix"])
         done = volume_audit.repair_storage(tgt, p["volumes_dir"], p["target_prefix"], actions,
                                            self.check_mode)
-        return dict(facts=facts, repaired=done)
+        result = dict(facts=facts, repaired=done)
+        if p["repair"]:
+            reattach = rules.actions_for(p["findings"] or [], "compute", ("reattach",))
+            result["credentials"] = volume_audit.chap_credentials(
+                p["volumes_dir"], [a["volume_id"] for a in reattach if a.get("chap")])
+        return result
 
 
 def main():

@@ -46,6 +46,11 @@ def test_disk_removed_by_hand_is_bdm_without_disk_and_reattached():
     assert kinds(found) == ["bdm_without_disk"]
     assert found[0]["actions"][0]["op"] == "reattach"
     assert found[0]["actions"][0]["connection_info"] == CI
+    assert found[0]["actions"][0]["chap"] is True and found[0]["actions"][0]["disk_bus"] == "scsi"
+    # a row whose disk_bus was overwritten with virtio: the device name's bus wins
+    rec = records()
+    rec["bdms"][0]["disk_bus"] = "virtio"
+    assert va.audit(rec, compute(disks=()), storage())[0]["actions"][0]["disk_bus"] == "scsi"
     # the CHAP secret the re-attach needs is not dropped meanwhile
     secret = {"uuid": "s1", "usage_type": "iscsi", "usage_id": IQN + V1 + "/1", "used": False}
     assert kinds(va.audit(records(), compute(disks=(), secrets=[secret]), storage())) == [

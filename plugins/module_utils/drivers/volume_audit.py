@@ -24,6 +24,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import g
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import connected
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import TargetExport
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 
 
 # ---- records ---------------------------------------------------------------------------
@@ -128,6 +129,18 @@ def gather_storage(tgt, volumes_dir, target_prefix):
         files = sorted(v for v in (volume_audit.volume_of(name) for name in os.listdir(volumes_dir))
                        if v)
     return {"targets": sorted(targets, key=lambda t: t["iqn"]), "target_files": files}
+
+
+def chap_credentials(volumes_dir, volume_ids):
+    """The CHAP pair kept in each volume's target file: what a re-attach through QEMU's
+    initiator needs (Nova gets it again from Cinder's ``initialize_connection``)."""
+    out = {}
+    for volume_id in volume_ids:
+        text = files.read_text(os.path.join(volumes_dir, volume_name(volume_id)))
+        user, password = target_config.existing_chap(text)[:2] if text else (None, None)
+        if user and password:
+            out[volume_id] = {"auth_username": user, "auth_password": password}
+    return out
 
 
 def repair_storage(tgt, volumes_dir, target_prefix, actions, check_mode):

@@ -28,6 +28,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_states
 
 KINDS = ("export_without_attachment", "attachment_without_export", "disk_without_bdm",
@@ -61,6 +62,17 @@ def _disk(domain, volume_id):
                                                  else disk.get("config")):
             return disk
     return None
+
+
+def _bus_of(bdm):
+    """The bus the disk had: the one its device name says (``get_disk_bus_for_disk_dev``),
+    which the saved row's ``disk_bus`` may not (bdm_record's save step writes its default
+    ``virtio`` over it), else the row's."""
+    parts = device_names.split_name(device_names.strip_dev(bdm.get("device_name") or ""))
+    if parts and device_names.PREFIX_BUS.get(parts[0]) and (
+            device_names.BUS_PREFIX.get(bdm.get("disk_bus")) != parts[0]):
+        return device_names.PREFIX_BUS[parts[0]]
+    return bdm.get("disk_bus")
 
 
 def _undo_attach(att, bdm):
@@ -137,7 +149,8 @@ def audit(records, compute, storage):
                 "attach the disk again from the BDM's connection_info",
                 [{"part": "compute", "op": "reattach", "instance_uuid": instance,
                   "volume_id": volume_id, "device_name": bdm.get("device_name"),
-                  "disk_bus": bdm.get("disk_bus"), "connection_info": info}]))
+                  "disk_bus": _bus_of(bdm), "connection_info": info,
+                  "chap": data.get("auth_method") == "CHAP"}]))
 
     for instance, domain in sorted(domains.items()):
         seen = set()
