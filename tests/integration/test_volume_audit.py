@@ -117,3 +117,21 @@ def _sql(attach_env, sql, *args):
         conn.commit()
     finally:
         conn.close()
+
+
+def test_attach_rerun_puts_back_a_disk_removed_by_hand(attach_env, virt):
+    """The rerun of a finished attach looks at the domain once: a disk removed behind the
+    records is attached again (same device, same BDM) instead of a success over nothing."""
+    dom = virt.define()                        # stopped: its persistent config
+    instance, volume_id = dom.UUIDString(), attach_env.new_volume()
+    ok(attach_env.attach(instance, volume_id, extra=SCSI))
+    before = disk_xml(virt.config_xml(dom), volume_id)
+    dom.detachDeviceFlags(before, virt.libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    assert disk_xml(virt.config_xml(dom), volume_id) is None
+    again = ok(attach_env.attach(instance, volume_id, extra=SCSI))
+    assert again["changed"] > 0
+    after = disk_xml(virt.config_xml(dom), volume_id)
+    assert after is not None and ET.fromstring(after).find("target").get("dev") == \
+        ET.fromstring(before).find("target").get("dev")
+    assert len(attach_env.bdms(volume_id)) == 1 and attach_env.volume_status(volume_id) == "in-use"
+    assert ok(attach_env.attach(instance, volume_id, extra=SCSI))["changed"] == 0
