@@ -69,7 +69,7 @@ def block_device_mapping_v2(mappings, image_ref=None, flavor=None, max_local_blo
         return validate_bdm_v2(mappings, image_ref=image_ref or None, flavor=flavor,
                                max_local_block_devices=max_local_block_devices)
     except VirtblockError as err:
-        nova_class = getattr(err, "nova_class", type(err).__name__)
+        nova_class = type(err).__name__
         raise AnsibleFilterError("%s: %s" % (nova_class, err.msg))
 
 

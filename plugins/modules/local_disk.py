@@ -185,9 +185,7 @@ class LocalDiskModule(VirtblockModule):
         """Build the base under a temporary name and rename it: a cache entry is whole."""
         p = self.params
         files.ensure_dir(os.path.dirname(base), mode=0o755)
-        tmp = "%s.part" % base
-        files.remove(tmp)
-        try:
+        with files.created_atomically(base, mode=0o644) as tmp:
             if kind == "image":
                 src_format = self.qemu_img.info(p["image"]).get("format", "raw")
                 self.qemu_img.convert_to_raw(p["image"], src_format, tmp)
@@ -199,11 +197,6 @@ class LocalDiskModule(VirtblockModule):
                     mkfs.make_swap(tmp)
                 else:
                     mkfs.make_fs(tmp, fmt, p["label"])
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, base)
-        except Exception:
-            files.remove(tmp)
-            raise
 
     def make_overlay(self, path, base, size):
         files.ensure_dir(os.path.dirname(path), mode=0o755)

@@ -49,21 +49,14 @@ class FileBackend(object):
     def create(self, name, size_bytes, source=None, bootable=False):
         """*source* is ``(path, format)`` to copy from, or None for a blank volume."""
         files.ensure_dir(self.backing_dir)
-        final = self.path(name)
-        tmp = os.path.join(self.backing_dir, ".%s.creating" % name)
-        files.remove(tmp)
         try:
-            if source is not None:
-                self.qemu_img.convert_to_raw(source[0], source[1], tmp)
-            with open(tmp, "ab"):
-                pass
-            os.chmod(tmp, 0o600)
-            if os.path.getsize(tmp) < size_bytes:
-                os.truncate(tmp, size_bytes)
-            files.write_atomically(self._meta_path(name), json.dumps({"bootable": bool(bootable)}) + "\n")
-            os.rename(tmp, final)
+            with files.created_atomically(self.path(name), mode=0o600) as tmp:
+                if source is not None:
+                    self.qemu_img.convert_to_raw(source[0], source[1], tmp)
+                if os.path.getsize(tmp) < size_bytes:
+                    os.truncate(tmp, size_bytes)
+                files.write_atomically(self._meta_path(name), json.dumps({"bootable": bool(bootable)}) + "\n")
         except Exception:
-            files.remove(tmp)
             files.remove(self._meta_path(name))
             raise
 
