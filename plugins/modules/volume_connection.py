@@ -91,7 +91,6 @@ msg:
   type: str
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.os_brick import BrickConnection
@@ -106,10 +105,6 @@ class VolumeConnectionModule(VirtblockModule):
         device_scan_attempts=dict(type="int", default=5),
         lock_path=dict(type="path", default="/var/lib/virtblock/locks"),
     )
-
-    @staticmethod
-    def secret_values(params):
-        return disk_config.secrets_of(params.get("connection_info"))
 
     def run(self):
         p = self.params

@@ -1,6 +1,6 @@
 """The layers of plugins/module_utils, checked from the source (ast, no import):
 
-- rules/ are pure: they import only rules/, the errors module and the standard library
+- rules/ are pure: they import only rules/, the errors and secrets modules and the standard library
   (none of its I/O modules) and call no ``open``;
 - an adapter never imports a driver;
 - a module never imports the libvirt adapter (libvirt objects stay there; modules get
@@ -67,7 +67,7 @@ def test_rules_import_only_rules_errors_and_pure_stdlib(path):
             continue
         if name.startswith(PKG):
             rest = name[len(PKG):]
-            if not (rest.startswith("rules.") or rest == "errors"):
+            if not (rest.startswith("rules.") or rest in ("errors", "secrets")):
                 bad.append(name)
             continue
         top = name.split(".")[0]
@@ -100,6 +100,12 @@ def test_the_checks_see_a_bad_import(tmp_path):
     bad.write_text("import os\nfrom %sadapters.files import ensure_dir\n" % PKG)
     _tree, names = _imports(str(bad))
     assert names == ["os", PKG + "adapters.files"]
+
+
+@pytest.mark.parametrize("leaf", ["errors.py", "secrets.py"])
+def test_the_leaves_the_rules_use_import_nothing_of_the_collection(leaf):
+    _tree, names = _imports(os.path.join(MU, leaf))
+    assert [n for n in names if n.startswith("ansible")] == []
 
 
 def test_one_device_names_file():

@@ -27,6 +27,7 @@ __metaclass__ = type
 import uuid
 import xml.etree.ElementTree as ET
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, VolumeDriverNotFound)
 
@@ -40,7 +41,6 @@ SUPPORTED_TYPES = ("iscsi", "rbd", "local")
 DIRECT_IO_CACHES = ("none", "directsync")
 # Namespace of the libvirt secret uuids this collection makes: uuid5(ns, usage id).
 SECRET_NAMESPACE = uuid.UUID("5b7c2f0e-4f0a-4b8e-9a57-7669727462c6")
-SECRET_KEYS = ("auth_password", "discovery_auth_password", "keyring")
 
 
 def _require(data, keys, where):
@@ -178,11 +178,9 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
 
 
 def secrets_of(connection_info):
-    """The secret values in a connection_info (to mask them in logs and results)."""
+    """The secret values in a connection_info's data (the one list: secrets.SECRET_KEYS)."""
     data = (connection_info or {}).get("data") if isinstance(connection_info, dict) else None
-    if not isinstance(data, dict):
-        return []
-    return [str(data[k]) for k in SECRET_KEYS if data.get(k)]
+    return secret_values(data) if isinstance(data, dict) else []
 
 
 # ---- the XML side ----------------------------------------------------------------
