@@ -73,6 +73,11 @@ class TgtError(VolumeBackendAPIException):
         return self.kwargs.get("code")
 
 
+class InvalidConnectorException(VirtblockError):
+    """Cinder ``InvalidConnectorException`` (a ``VolumeDriverException``)."""
+    msg_fmt = "Connector doesn't have required information: %(missing)s"
+
+
 class ISCSITargetCreateFailed(VirtblockError):
     msg_fmt = "Failed to create iscsi target for volume %(volume_id)s: %(reason)s"
 
@@ -154,6 +159,11 @@ class InvalidVolumeAttachMode(VirtblockError):
     msg_fmt = "Invalid attaching mode '%(mode)s' for volume %(volume_id)s."
 
 
+class VolumeAttached(VirtblockError):
+    """Cinder ``VolumeAttached`` (raised by ``VolumeManager.delete_volume``)."""
+    msg_fmt = "Volume %(volume_id)s is still attached, detach volume first."
+
+
 class VolumeNotFound(VirtblockError):
     msg_fmt = "Volume %(volume_id)s could not be found."
 
@@ -176,6 +186,10 @@ class InstanceNotFound(VirtblockError):
 class HypervisorUnavailable(VirtblockError):
     # Nova's has no reason; ours says why the connection failed.
     msg_fmt = "Connection to the hypervisor is broken on host %(host)s: %(reason)s"
+
+
+class InvalidVolumeAccessMode(VirtblockError):
+    msg_fmt = "Invalid volume access mode: %(access_mode)s"
 
 
 class VolumeDriverNotFound(VirtblockError):

@@ -21,10 +21,14 @@ description:
     C(type=network protocol=iscsi) with C(<auth>) pointing at a private libvirt secret the
     module creates (its value goes through the libvirt API only); C(rbd) gives
     C(type=network protocol=rbd); C(local) a host block device or file.
-  - Driver C(qemu)/C(raw), cache C(none), io C(native) (cache C(writethrough), io C(threads)
-    when the source cannot do O_DIRECT), C(<serial>) = the volume id, discard C(unmap) when
-    C(data.discard) is true, C(<readonly/>) for C(access_mode=ro), C(<shareable/>) for
-    multiattach, C(<iotune>) from C(data.qos_specs) (Nova's keys), optional boot order.
+  - Driver C(qemu)/C(raw), cache C(none) (C(writethrough) when the source cannot do O_DIRECT),
+    io C(native) only for a host-connected iSCSI volume as Nova's C(LibvirtISCSIVolumeDriver)
+    sets it (C(threads) without O_DIRECT), C(<serial>) = the volume id, C(<alias
+    name="ua-VOLUME_ID">) as Nova names it, C(<blockio>) from C(data.logical_block_size) /
+    C(data.physical_block_size), discard C(unmap) when C(data.discard) is true,
+    C(<readonly/>) for C(access_mode=ro) (another mode fails with Nova's
+    C(Invalid volume access mode)), C(<shareable/>) for multiattach, C(<iotune>) from
+    C(data.qos_specs) (Nova's keys), optional boot order.
   - The target device is O(device) - in Nova the name is reserved once, by
     C(reserve_block_device_name), and handed to the driver; the roles pass
     M(virtblock.volumes.bdm_record)'s reserved C(device_name). Without O(device) the module

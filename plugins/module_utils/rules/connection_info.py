@@ -13,18 +13,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, VolumeBackendAPIException)
+    InvalidConnectorException, InvalidInput)
 
 ACCESS_MODES = ("rw", "ro")
 
 
 def validate_connector(connector):
-    """Cinder ``ISCSITarget.validate_connector``: the connector must name the initiator."""
+    """Cinder ``cinder/volume/targets/iscsi.py:ISCSITarget.validate_connector``: the connector
+    must name the initiator, else ``InvalidConnectorException(missing='initiator')``. (Cinder
+    only logs "The volume driver requires the iSCSI initiator name in the connector.")"""
     if connector is None:
         return True
     if not isinstance(connector, dict) or "initiator" not in connector:
-        raise VolumeBackendAPIException(
-            "The volume driver requires the iSCSI initiator name in the connector.")
+        raise InvalidConnectorException("initiator")
     return True
 
 
