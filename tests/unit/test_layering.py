@@ -4,7 +4,9 @@
   (none of its I/O modules) and call no ``open``;
 - an adapter never imports a driver;
 - a module never imports the libvirt adapter (libvirt objects stay there; modules get
-  dicts and XML strings from a driver).
+  dicts and XML strings from a driver);
+- a module is parse -> driver -> report: at most 120 lines of code besides its
+  DOCUMENTATION, EXAMPLES and RETURN (blank and comment lines not counted).
 """
 
 import ast
@@ -92,6 +94,35 @@ def test_modules_do_not_touch_the_libvirt_adapter(path):
     _tree, names = _imports(path)
     bad = [n for n in names if n.startswith(PKG + "adapters.libvirt_host") or n == "libvirt"]
     assert bad == [], "%s imports %s: go through a driver" % (path, bad)
+
+
+MAX_MODULE_CODE_LINES = 120
+
+
+def _code_lines(path):
+    with open(path) as handle:
+        source = handle.read()
+    docs = set()
+    for node in ast.parse(source, path).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(target, "id", None) in ("DOCUMENTATION", "EXAMPLES", "RETURN")
+                for target in node.targets):
+            docs.update(range(node.lineno, node.end_lineno + 1))
+    return sum(1 for number, line in enumerate(source.splitlines(), 1)
+               if number not in docs and line.strip() and not line.strip().startswith("#"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_ids(MODULES))
+def test_modules_are_thin(path):
+    assert _code_lines(path) <= MAX_MODULE_CODE_LINES, (
+        "%s has %d lines of code besides its docs: move the work into a driver"
+        % (path, _code_lines(path)))
+
+
+def test_the_line_count_skips_docs_blanks_and_comments(tmp_path):
+    module = tmp_path / "mod.py"
+    module.write_text("# licence\nDOCUMENTATION = '''\na: 1\nb: 2\n'''\n\nimport os\nx = 1  # c\n")
+    assert _code_lines(str(module)) == 2
 
 
 def test_the_checks_see_a_bad_import(tmp_path):
