@@ -44,7 +44,7 @@ def validated(spec, args, name):
     AnsibleModule): the parameters with their defaults, or VirtblockError with the message
     the module would fail with. So a wrong type fails here, on the controller, clearly."""
     validation = ArgumentSpecValidator(**spec).validate(args)
-    if validation.errors:
+    if validation.error_messages:
         error = validation.errors[0]
         msg = validation.errors.msg
         if isinstance(error, UnsupportedError):
