@@ -55,9 +55,18 @@ ADAPTERS = _py_files(os.path.join(MU, "adapters"))
 MODULES = _py_files(os.path.join(ROOT, "modules"))
 
 
-def test_the_three_kinds_exist():
-    for kind in ("rules", "adapters", "drivers"):
-        assert _py_files(os.path.join(MU, kind)), kind
+KIND_WORDS = {"rules": ("Rules:",), "adapters": ("Adapter:", "Adapter helper:"),
+              "drivers": ("Driver:",)}
+
+
+def test_the_three_kinds_exist_and_each_file_says_its_kind_first():
+    for kind, words in KIND_WORDS.items():
+        paths = _py_files(os.path.join(MU, kind))
+        assert paths, kind
+        for path in paths:
+            with open(path) as handle:
+                doc = ast.get_docstring(ast.parse(handle.read())) or ""
+            assert doc.startswith(words), "%s: its docstring starts with %s" % (path, words[0])
 
 
 @pytest.mark.parametrize("path", RULES, ids=_ids(RULES))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Cinder TgtAdm's ``create_iscsi_target``/``remove_iscsi_target`` for one volume.
+"""Driver: Cinder TgtAdm's ``create_iscsi_target``/``remove_iscsi_target`` for one volume.
 
 Composes the pure rules (target file, CHAP, connection_info) with the two places
 that hold state on the storage host: the target file and the running tgtd (through

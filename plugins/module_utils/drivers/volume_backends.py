@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Where a volume's bytes live: a raw sparse file, or an LVM logical volume.
+"""Driver: Where a volume's bytes live: a raw sparse file, or an LVM logical volume.
 
 Cinder's ``create_volume`` flow for the two: blank, copied from an image (converted
 to raw, then grown to the asked size), or copied from another volume or a snapshot.

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Nova's rules for a volume's block_device_mapping row. Pure functions, no I/O.
+"""Rules: Nova's rules for a volume's block_device_mapping row. Pure functions, no I/O.
 
 - ``check_not_attached``: nova-api's ``_check_volume_already_attached_to_instance``.
 - ``stored_connection_info``: what of ``connection_info`` goes into the row.

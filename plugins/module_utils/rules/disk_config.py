@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The libvirt ``<disk>`` of a volume, from Cinder's ``connection_info``, as Nova's
+"""Rules: The libvirt ``<disk>`` of a volume, from Cinder's ``connection_info``, as Nova's
 libvirt volume drivers build it. Pure: no I/O, no adapter imports.
 
 - ``LibvirtBaseVolumeDriver.get_config`` (``nova/virt/libvirt/volume/volume.py``):
