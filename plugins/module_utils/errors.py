@@ -172,6 +172,12 @@ class ImageUnacceptable(VirtblockError):
     msg_fmt = "Image %(image_id)s is unacceptable: %(reason)s"
 
 
+class VolumeIsBusy(VirtblockError):
+    """Cinder ``VolumeIsBusy``: its wording, or the driver's own ``message=`` (the RBD
+    driver's ImageBusy text for an image with watchers)."""
+    msg_fmt = "deleting volume %(volume_name)s that has snapshot"
+
+
 class StoreError(VirtblockError):
     """The record store (database) is unusable: not a database, newer schema, ..."""
     msg_fmt = "The record store is unusable."

@@ -89,7 +89,15 @@ options:
     description: Nova's C(boot_index); the disk gets C(<boot order=boot_index+1>).
     type: int
   rbd_key:
-    description: The ceph client key to keep in the C(ceph) libvirt secret for an rbd volume.
+    description:
+      - The cephx key of C(connection_info.data.auth_username) (base64, as C(ceph auth print-key)
+        prints it), for an rbd volume with C(auth_enabled). The module keeps it, decoded as libvirt
+        wants it (what C(virsh secret-set-value --base64) stores), in a private C(ceph) libvirt secret
+        with usage C(client.<user> secret), through the libvirt API only; default the
+        E(VIRTBLOCK_RBD_KEY) environment variable. Without it the secret must exist already (Nova's
+        deployer-defined C(rbd_secret_uuid)).
+      - Detach undefines a ceph secret this module made once no disk of any domain uses it; a
+        secret defined by other means is kept.
     type: str
   detach_timeout:
     description: Seconds to wait for the guest to let the disk go, per attempt.

@@ -28,6 +28,8 @@ host knows (target device, secret uuid, O_DIRECT support) to the rendered XML;
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import binascii
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -86,8 +88,10 @@ def validate(connection_info, iscsi_initiator="host", need_device_path=True):
             _require(data, ("device_path",), "data")
         return "iscsi_host", data
     if dvt == "rbd":
-        _require(data, ("name", "hosts", "ports"), "data")
-        if len(data["hosts"]) != len(data["ports"]):
+        _require(data, ("name", "hosts"), "data")
+        # Nova zips hosts with ports and writes a port only when there is one; a monitor
+        # without a port is Ceph's default (6789), not port="None".
+        if data.get("ports") and len(data["hosts"]) != len(data["ports"]):
             raise InvalidInput("connection_info data.hosts and data.ports differ in length")
         if data.get("auth_enabled"):
             _require(data, ("auth_username",), "data")
@@ -115,6 +119,25 @@ def secret_usage(kind, data):
     if kind == "rbd" and data.get("auth_enabled"):
         return "ceph", "client.%s secret" % data["auth_username"]
     return None
+
+
+def secret_value(usage_type, value):
+    """The bytes a libvirt secret of *usage_type* holds for *value*.
+
+    A ``ceph`` secret holds the decoded cephx key: libvirt hands QEMU base64(value), as
+    ``virsh secret-set-value --base64 KEY`` (what Nova's deployment guides run) stores it;
+    the key's base64 text as the value makes QEMU's connect fail ("blockdev-add: error
+    connecting: Invalid argument"). An ``iscsi`` (CHAP) secret holds the password text.
+    """
+    if usage_type != "ceph":
+        return value.encode("utf-8")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) < 16:
+        raise InvalidInput("rbd_key is not a cephx key (the base64 text ceph auth print-key prints)")
+    return decoded
 
 
 def secret_uuid(usage_type, usage_id):
@@ -188,9 +211,11 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
                             "usage": usage[1], "uuid": secret_uuid(*usage)}
     else:
         disk["type"] = "network"
+        ports = list(data.get("ports") or [])
+        ports += [None] * (len(data["hosts"]) - len(ports))
         disk["source"] = {"protocol": "rbd", "name": data["name"],
-                          "hosts": [{"name": h, "port": str(p)}
-                                    for h, p in zip(data["hosts"], data["ports"])]}
+                          "hosts": [{"name": h, "port": str(p) if p not in (None, "") else None}
+                                    for h, p in zip(data["hosts"], ports)]}
         if usage:
             disk["auth"] = {"username": data["auth_username"], "secret_type": "ceph",
                             "usage": usage[1],
