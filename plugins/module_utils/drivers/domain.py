@@ -44,7 +44,7 @@ DOMAIN_SPEC = dict(
         domain_xml=dict(type="str"),
     ),
     required_if=[("state", "defined", ["memory", "vcpus"]),
-                                      ("state", "running", ["memory", "vcpus"])],
+                 ("state", "running", ["memory", "vcpus"])],
 )
 
 

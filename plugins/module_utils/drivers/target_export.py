@@ -25,7 +25,6 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import volume_name
 
 
-
 # iscsi_target's options, defined once: the module and its action plugin (which validates
 # a task's arguments on the controller before rendering) both use this.
 ISCSI_TARGET_SPEC = dict(

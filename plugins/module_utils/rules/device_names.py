@@ -55,7 +55,6 @@ BUS_PREFIX = {
 PREFIX_BUS = {"hd": "ide", "sd": "scsi", "vd": "virtio", "fd": "fdc", "xvd": "xen", "ubd": "uml"}
 
 
-
 def prepend_dev(name):
     """``vdb`` -> ``/dev/vdb`` (Nova's ``prepend_dev``)."""
     if name is None:
