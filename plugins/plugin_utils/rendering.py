@@ -64,10 +64,10 @@ class TemplateAction(ActionBase):
     default_template = None
     rendered_option = None
 
-    def needs_template(self, args):
-        return args.get("state", "present") != "absent"
+    def needs_template(self, params):
+        return params.get("state", "present") != "absent"
 
-    def template_vars(self, args):
+    def template_vars(self, params):
         raise NotImplementedError
 
     def _template_path(self, args):
