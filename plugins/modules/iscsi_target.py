@@ -251,8 +251,11 @@ class IscsiTargetModule(VirtblockModule):
             raise InvalidInput("target_config is rendered by the iscsi_target action plugin; "
                                "run the module through Ansible, not on its own")
         before = export.current_text()
+        # An AWX credential whose CHAP fields are blank injects them as empty variables:
+        # empty means "not given" (generated per volume), as the credential's labels say.
         text, spec, credentials = export.desired(p["target_config"], p["use_chap_auth"],
-                                                 p["chap_username"], p["chap_password"])
+                                                 p["chap_username"] or None,
+                                                 p["chap_password"] or None)
         if os.path.realpath(spec.backing_store) != os.path.realpath(p["backing_store"]):
             raise InvalidInput("the target template renders backing-store %s, expected %s"
                                % (spec.backing_store, p["backing_store"]))
