@@ -197,7 +197,6 @@ class BdmRecordModule(RecordModule):
 
     def run(self):
         params = self.checked_params()
-        self.hide_secrets(params.get("connection_info"))
         operation = {"reserved": records.reserve_bdm, "present": records.save_bdm,
                      "absent": records.delete_bdm}[params["state"]]
         changed, before, after = self.store().run(

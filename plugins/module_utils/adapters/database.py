@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The record store: the only file that talks to the database (SQLAlchemy Core).
+"""Adapter: The record store: the only file that talks to the database (SQLAlchemy Core).
 
 Tables:
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Records against reality: what differs, and what repairing it means. Pure, no I/O.
+"""Rules: Records against reality: what differs, and what repairing it means. Pure, no I/O.
 
 Nova has ``nova-manage volume_attachment show/refresh`` for one attachment; this compares
 every volume, attachment and BDM in the store with what the compute host's libvirt and the
