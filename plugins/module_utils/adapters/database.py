@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The record store: the only file that talks to the database (SQLAlchemy Core).
+"""Adapter: The record store: the only file that talks to the database (SQLAlchemy Core).
 
 Tables:
 
@@ -232,6 +232,16 @@ class Tx(object):
         stamp = now()
         self.conn.execute(sa.update(volumes).where(volumes.c.id == volume_id).values(
             deleted=True, deleted_at=stamp, updated_at=stamp, status="deleted"))
+
+    def volumes_all(self):
+        """Every live volume row (the audit reads the whole store once)."""
+        query = sa.select(volumes).where(volumes.c.deleted == sa.false()).order_by(volumes.c.id)
+        return [plain(row) for row in self.conn.execute(query)]
+
+    def attachments_all(self):
+        query = sa.select(volume_attachment).where(
+            volume_attachment.c.deleted == sa.false()).order_by(volume_attachment.c.created_at)
+        return [plain(row) for row in self.conn.execute(query)]
 
     def attachments(self, volume_id):
         query = sa.select(volume_attachment).where(
