@@ -19,7 +19,7 @@ description:
     refused with C(Invalid volume: volume <id> already attached); the device name is the first
     free one on the bus (C(vd) virtio, C(sd) scsi/usb/sata, C(hd) ide, ...) after the names in
     the instance''s rows and those the live domain reports (O(in_use_device_names)), gaps
-    first, C(vdz) then C(vdaa) when O(max_disk_devices_to_attach) allows more than 26; ide
+    first, C(vdz) then C(vdaa) (no limit unless O(max_disk_devices_to_attach) is set, as Nova); ide
     takes 4. A requested O(device_name) is checked like Nova''s C(match_device)
     (C(InvalidDevicePath)) and refused when in use (C(DevicePathInUse)).'
   - O(state=present) saves O(connection_info), O(attachment_id) and the other fields (Nova's
@@ -66,7 +66,7 @@ options:
     elements: str
     default: []
   max_disk_devices_to_attach:
-    description: Nova's C([compute] max_disk_devices_to_attach); below 0 means 26 per bus.
+    description: Nova's C([compute] max_disk_devices_to_attach); below 0 means no limit (ide always takes 4).
     type: int
     default: -1
   already_attached:
@@ -139,6 +139,14 @@ options:
   host:
     description: The compute host recorded as the attachment's C(attached_host) (O(volume_state=attached)).
     type: str
+    version_added: 0.2.0
+  domain_serials:
+    description:
+      - With O(state=reserved), the serials of the domain's disks (M(virtblock.volumes.libvirt_domain_info)'s
+        RV(virtblock.volumes.libvirt_domain_info#module:disks)). Given, a finished attach counts as
+        complete (RV(attach_complete)) only while the volume's disk is among them.
+    type: list
+    elements: str
     version_added: 0.2.0
 notes:
   - Supports C(check_mode) and C(diff_mode).
@@ -261,6 +269,7 @@ class BdmRecordModule(RecordModule):
         volume_state=dict(type="str", choices=["reserved", "attached", "detached"]),
         attach_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
         host=dict(type="str"),
+        domain_serials=dict(type="list", elements="str"),
     )
     # The volume moves with the row it belongs to: reserved with a reservation, attached
     # with the final save, detached with the destroy.
@@ -269,7 +278,6 @@ class BdmRecordModule(RecordModule):
 
     def run(self):
         params = self.checked_params()
-        self.hide_secrets(params.get("connection_info"))
         if params["volume_state"] not in (None, self.VOLUME_STATE_FOR[params["state"]]):
             self.fail("volume_state %s does not go with state %s (use %s)" % (
                 params["volume_state"], params["state"], self.VOLUME_STATE_FOR[params["state"]]))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The record operations the modules run inside one store transaction.
+"""Driver: The record operations the modules run inside one store transaction.
 
 Each function takes the open transaction (``Tx`` of the store adapter, passed in: this file
 does not import the adapter) and the module's parameters, applies the pure rules
@@ -57,7 +57,7 @@ def bdm_with_volume(operation, tx, p):
     if p.get("volume_id") and (p.get("volume_state") or p["state"] == "reserved"):
         cinder = _snapshot(tx, p["volume_id"])
         complete = p["state"] == "reserved" and attach_complete(
-            after, cinder["attachments"], p["instance_uuid"])
+            after, cinder["attachments"], p["instance_uuid"], p.get("domain_serials"))
         if p.get("volume_state") and not complete and (
                 cinder["volume"] is not None or p["volume_state"] != "detached"):
             fields = dict(volume_id=p["volume_id"], instance_uuid=p["instance_uuid"],

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Nova's rules for a volume's block_device_mapping row. Pure functions, no I/O.
+"""Rules: Nova's rules for a volume's block_device_mapping row. Pure functions, no I/O.
 
 - ``check_not_attached``: nova-api's ``_check_volume_already_attached_to_instance``.
 - ``attach_complete``: the attach finished on both sides (BDM saved, attachment attached).
@@ -17,6 +17,7 @@ import copy
 import json
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidVolume
+from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import SECRET_KEYS
 
 # Keys in connection_info["data"] that are secrets. Nova stores connection_info as Cinder
 # returned it, CHAP secret and ceph keyring included, in the clear. We do NOT: these keys are
@@ -25,8 +26,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import In
 # by its target dev, and its key lives in the libvirt secret named by ``secret_uuid``, which
 # is kept. The names of the dropped keys are recorded in ``data.virtblock_secrets_removed`` so
 # that a reader (and a re-attach) knows to fetch them again from the storage side.
-SECRET_KEYS = ("auth_password", "discovery_auth_password", "keyring", "secret",
-               "target_auth_password", "password", "chap_secret")
+# The keys are the collection's one list, secrets.SECRET_KEYS.
 STRIPPED_MARK = "virtblock_secrets_removed"
 
 
@@ -37,13 +37,15 @@ def check_not_attached(volume_id, existing_rows):
         raise InvalidVolume("volume %s already attached" % volume_id)
 
 
-def attach_complete(row, attachments, instance_uuid):
+def attach_complete(row, attachments, instance_uuid, domain_serials=None):
     """Whether an attach of the row's volume to *instance_uuid* finished: Nova saved the
-    BDM with its connection_info and Cinder's attachment of that instance is ``attached``
-    (so a rerun stops after one read)."""
+    BDM with its connection_info, Cinder's attachment of that instance is ``attached``
+    and, when the domain's disk serials are given, the volume's disk is still among them
+    (so a rerun stops after one read, and a disk removed by hand is put back)."""
     return bool(row and row.get("connection_info") and any(
         a["instance_uuid"] == instance_uuid and a["attach_status"] == "attached"
-        for a in attachments or []))
+        for a in attachments or []) and (
+            domain_serials is None or row.get("volume_id") in domain_serials))
 
 
 def remove_export(export_in_use, connection_info):
