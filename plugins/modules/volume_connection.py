@@ -121,8 +121,7 @@ class VolumeConnectionModule(VirtblockModule):
                         connection_info=info)
         conn = BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
         props = step["properties"]
-        paths = conn.existing_paths(props)
-        before = paths[0] if paths else None
+        before = conn.current_path(props)
         if p["state"] == "connected":
             after = before or host_connection.by_path(props)
             if before is None and not self.check_mode:
