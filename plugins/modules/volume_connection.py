@@ -115,7 +115,7 @@ class VolumeConnectionModule(VirtblockModule):
         p = self.params
         info = p["connection_info"]
         step = host_connection.plan(info, p["iscsi_initiator"], p["use_multipath"],
-                                    p["device_scan_attempts"])
+                                    p["device_scan_attempts"], connecting=p["state"] == "connected")
         if step["protocol"] is None:
             return dict(changed=False, host_connection=False, msg=step["reason"],
                         connection_info=info)

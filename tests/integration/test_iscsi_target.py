@@ -181,6 +181,28 @@ def test_a_running_target_without_scsi_ids_is_updated_on_rerun(tgtd, volume):
     assert export(tgtd, volume_id, backing)["changed"] is False
 
 
+def test_portal_for_compute_hosts_and_listen_address_are_apart(tgtd, volume):
+    volume_id, backing = volume
+    # Compute hosts reach tgtd (listening on tgtd.ip) as 10.0.2.41, e.g. through NAT.
+    result = export(tgtd, volume_id, backing, target_ip_address="10.0.2.41",
+                    listen_ip_addresses=[tgtd.ip])
+    assert not result["failed"], result.get("msg")
+    assert result["connection_info"]["data"]["target_portal"] == "10.0.2.41:%d" % tgtd.port
+    wrong = export(tgtd, str(uuid.uuid4()), backing, target_ip_address="10.0.2.41",
+                   listen_ip_addresses=["127.0.0.254"])
+    assert wrong["failed"]
+    assert "does not listen on 127.0.0.254:%d" % tgtd.port in wrong["msg"]
+    assert "%s:%d" % (tgtd.ip, tgtd.port) in wrong["msg"]
+
+
+def test_a_multipath_connector_gets_the_plural_keys(tgtd, volume):
+    volume_id, backing = volume
+    connector = {"initiator": "iqn.1993-08.org.debian:01:compute1", "multipath": True}
+    data = export(tgtd, volume_id, backing, connector=connector)["connection_info"]["data"]
+    assert data["target_portals"] == ["%s:%d" % (tgtd.ip, tgtd.port)]
+    assert data["target_iqns"] == [data["target_iqn"]] and data["target_luns"] == [1]
+
+
 def test_absent_leaves_no_target_account_or_file(tgtd, volume):
     volume_id, backing = volume
     created = export(tgtd, volume_id, backing)

@@ -144,6 +144,13 @@ def test_connection_info_single_and_multiple_portals():
     assert "auth_method" not in multi["data"]
 
 
+def test_a_multipath_connector_gets_the_plural_keys_even_for_one_portal():
+    # Cinder's _get_iscsi_properties: "if nr_portals > 1 or multipath".
+    one = connection_info.iscsi_connection_info(VID, IQN, ["127.0.0.1:3260"], 1, multipath=True)
+    assert one["data"]["target_portals"] == ["127.0.0.1:3260"]
+    assert one["data"]["target_iqns"] == [IQN] and one["data"]["target_luns"] == [1]
+
+
 def test_volume_sizes_follow_cinder():
     GiB, MiB = volume_rules.GiB, volume_rules.MiB
     assert volume_rules.requested_bytes(size=2) == 2 * GiB

@@ -211,6 +211,12 @@ class TgtAdmin(object):
     def ping(self):
         self.request("system", "show", what="show system")
 
+    def portals(self):
+        """The ``ip:port`` portals tgtd listens on (``--op show --mode portal``)."""
+        text = self.request("portal", "show", what="show portals")
+        return [line.split(":", 1)[1].strip().rsplit(",", 1)[0]
+                for line in text.splitlines() if line.startswith("Portal:")]
+
     def targets(self):
         return parse_show_targets(self.request("target", "show", what="show targets"))
 

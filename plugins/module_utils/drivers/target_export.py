@@ -118,6 +118,21 @@ class TargetExport(object):
         files.remove(self.path)
 
 
+def check_listening(tgt, listen_portals, portal_count):
+    """Fail unless tgtd listens on every *listen_portals* (the storage side of the
+    portals compute hosts are given under other addresses)."""
+    if len(listen_portals) != portal_count:
+        raise InvalidInput("listen_ip_addresses has %d address(es) for %d portal(s) (target_ip_address "
+                           "and target_secondary_ip_addresses)" % (len(listen_portals), portal_count))
+    have = tgt.portals()
+    wildcard = set(p.rsplit(":", 1)[1] for p in have if p.rsplit(":", 1)[0] in ("0.0.0.0", "[::]", "::"))
+    missing = [p for p in listen_portals if p not in have and p.rsplit(":", 1)[1] not in wildcard]
+    if missing:
+        raise InvalidInput("tgtd (control port %d) does not listen on %s (its portals: %s); start it "
+                           "with --iscsi portal=<address>:<port> for each"
+                           % (tgt.control_port, ", ".join(missing), ", ".join(have) or "none"))
+
+
 def ensure_include(include_file, volumes_dir, check_mode):
     """Make tgt's config include the volumes directory, as Cinder's deployment does
     (``include $state_path/volumes/*``), so targets come back when tgtd restarts.
