@@ -21,10 +21,14 @@ description:
     C(type=network protocol=iscsi) with C(<auth>) pointing at a private libvirt secret the
     module creates (its value goes through the libvirt API only); C(rbd) gives
     C(type=network protocol=rbd); C(local) a host block device or file.
-  - Driver C(qemu)/C(raw), cache C(none), io C(native) (cache C(writethrough), io C(threads)
-    when the source cannot do O_DIRECT), C(<serial>) = the volume id, discard C(unmap) when
-    C(data.discard) is true, C(<readonly/>) for C(access_mode=ro), C(<shareable/>) for
-    multiattach, C(<iotune>) from C(data.qos_specs) (Nova's keys), optional boot order.
+  - Driver C(qemu)/C(raw), cache C(none) (C(writethrough) when the source cannot do O_DIRECT),
+    io C(native) only for a host-connected iSCSI volume as Nova's C(LibvirtISCSIVolumeDriver)
+    sets it (C(threads) without O_DIRECT), C(<serial>) = the volume id, C(<alias
+    name="ua-VOLUME_ID">) as Nova names it, C(<blockio>) from C(data.logical_block_size) /
+    C(data.physical_block_size), discard C(unmap) when C(data.discard) is true,
+    C(<readonly/>) for C(access_mode=ro) (another mode fails with Nova's
+    C(Invalid volume access mode)), C(<shareable/>) for multiattach, C(<iotune>) from
+    C(data.qos_specs) (Nova's keys), optional boot order.
   - The target device is O(device) - in Nova the name is reserved once, by
     C(reserve_block_device_name), and handed to the driver; the roles pass
     M(virtblock.volumes.bdm_record)'s reserved C(device_name). Without O(device) the module
@@ -85,7 +89,15 @@ options:
     description: Nova's C(boot_index); the disk gets C(<boot order=boot_index+1>).
     type: int
   rbd_key:
-    description: The ceph client key to keep in the C(ceph) libvirt secret for an rbd volume.
+    description:
+      - The cephx key of C(connection_info.data.auth_username) (base64, as C(ceph auth print-key)
+        prints it), for an rbd volume with C(auth_enabled). The module keeps it, decoded as libvirt
+        wants it (what C(virsh secret-set-value --base64) stores), in a private C(ceph) libvirt secret
+        with usage C(client.<user> secret), through the libvirt API only; default the
+        E(VIRTBLOCK_RBD_KEY) environment variable. Without it the secret must exist already (Nova's
+        deployer-defined C(rbd_secret_uuid)).
+      - Detach undefines a ceph secret this module made once no disk of any domain uses it; a
+        secret defined by other means is kept.
     type: str
   detach_timeout:
     description: Seconds to wait for the guest to let the disk go, per attempt.
@@ -148,17 +160,14 @@ secret_uuid:
   type: str
 '''
 
-import os
+from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_naming
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, VolumeAttachFailed)
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
-    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
+    LIBVIRT_ARGUMENT_SPEC, set_disk)
 
 
 class LibvirtDiskAttachModule(VirtblockModule):
@@ -173,7 +182,7 @@ class LibvirtDiskAttachModule(VirtblockModule):
         iscsi_initiator=dict(type="str", choices=["host", "qemu"], default="host"),
         multiattach=dict(type="bool"),
         boot_index=dict(type="int"),
-        rbd_key=dict(type="str", no_log=True),
+        rbd_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_RBD_KEY"])),
         detach_timeout=dict(type="float", default=20),
         detach_attempts=dict(type="int", default=8),
         template=dict(type="path"),
@@ -190,105 +199,16 @@ class LibvirtDiskAttachModule(VirtblockModule):
         if p["detach_timeout"] <= 0 or p["detach_attempts"] < 1:
             raise InvalidInput("detach_timeout must be > 0 and detach_attempts >= 1")
         serial = validate_uuid(p["volume_id"])
-        host = LibvirtHost(p["uri"])
-        try:
-            dom = host.domain(p["domain"])
-            running = host.is_running(dom)
-            config = disk_config.parse_disks(host.xml(dom, False))
-            live = disk_config.parse_disks(host.xml(dom, True)) if running else []
-            if p["state"] == "attached":
-                result = self.attach(host, dom, serial, running, config, live)
-            else:
-                result = self.detach(host, dom, serial, running, config, live)
-        finally:
-            host.close()
-        result["live"] = running
-        return result
-
-    def _result(self, changed, before, after, desc, **extra):
+        changed, before, after, desc, extra = set_disk(p, serial, self.check_mode)
         result = dict(changed=changed, **extra)
         if desc:
             result.update(device="/dev/%s" % desc["dev"], disk_bus=desc["bus"],
                           disk_xml=desc["xml"])
         if self.diff_mode:
             result["diff"] = dict(before=before or "", after=after or "",
-                                  before_header="<disk> %s" % self.params["volume_id"],
-                                  after_header="<disk> %s" % self.params["volume_id"])
+                                  before_header="<disk> %s" % p["volume_id"],
+                                  after_header="<disk> %s" % p["volume_id"])
         return result
-
-    def attach(self, host, dom, serial, running, config, live):
-        p = self.params
-        kind, data = disk_config.validate(p["connection_info"], p["iscsi_initiator"])
-        if p["disk_xml"] is None:
-            raise InvalidInput("disk_xml is rendered by the libvirt_disk_attach action plugin; "
-                               "run the module through Ansible, not on its own")
-        in_config = disk_config.find_serial(config, serial)
-        in_live = disk_config.find_serial(live, serial)
-        dev, _bus = device_naming.choose(p["device"], disk_config.rendered_bus(p["disk_xml"]),
-                                         config + live, serial)
-        source = data.get("device_path") if kind in ("local", "iscsi_host") else None
-        usage = disk_config.secret_usage(kind, data)
-        secret_value = None
-        if usage:
-            secret_value = data.get("auth_password") if usage[0] == "iscsi" else p["rbd_key"]
-        secret_uuid = None
-        if usage:
-            existing_secret = host.find_secret(*usage)
-            secret_uuid = existing_secret.UUIDString() if existing_secret else None
-        xml, desc = disk_config.finalize(
-            p["disk_xml"], dev, serial,
-            direct_io=files.supports_direct_io(source) if source else True,
-            secret=secret_uuid,
-            source_is_file=bool(kind == "local" and source and os.path.isfile(source)))
-        current = in_config or in_live
-        if current and current["source"] != desc["source"]:
-            raise VolumeAttachFailed(serial, "it is attached at /dev/%s with another source; "
-                                     "detach it first" % current["dev"])
-        need_config = in_config is None
-        need_live = running and in_live is None
-        created = False
-        if usage and secret_value:
-            secret_uuid, created = host.ensure_secret(
-                usage[0], usage[1], disk_config.secret_of(xml)[1], secret_value,
-                "virtblock volume %s" % serial, dry_run=self.check_mode)
-        changed = need_config or need_live or created
-        if (need_config or need_live) and not self.check_mode:
-            try:
-                if need_config and need_live:
-                    host.attach(dom, xml, live=True, config=True)
-                elif need_config:
-                    host.attach(dom, xml, live=False, config=True)
-                else:
-                    host.attach(dom, xml, live=True, config=False)
-            except Exception:
-                if created:
-                    host.delete_secret(*usage)
-                raise
-        before = current["xml"] if current else ""
-        after = xml if (need_config or need_live) else before
-        return self._result(changed, before, after, desc if not current else current,
-                            secret_uuid=secret_uuid)
-
-    def detach(self, host, dom, serial, running, config, live):
-        p = self.params
-        in_config = disk_config.find_serial(config, serial)
-        in_live = disk_config.find_serial(live, serial)
-        current = in_config or in_live
-        if current is None:
-            return self._result(False, "", "", None)
-        if not self.check_mode:
-            if in_config:
-                host.detach_config(dom, in_config["xml"])
-            if in_live:
-                host.detach_live(
-                    dom, in_live["xml"],
-                    lambda xml: disk_config.find_serial(disk_config.parse_disks(xml), serial) is not None,
-                    in_live["dev"], dom.UUIDString(), p["detach_attempts"], p["detach_timeout"])
-            secret = disk_config.secret_of(current["xml"])
-            # Nova drops the iSCSI CHAP secret on disconnect; ceph secrets are shared.
-            if secret and secret[0] == "iscsi":
-                host.delete_unused_secret(secret[1])
-        return self._result(True, current["xml"], "", current)
 
 
 def main():
