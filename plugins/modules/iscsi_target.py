@@ -49,7 +49,7 @@ options:
     default: "iqn.2010-10.org.openstack:"
   target_ip_address:
     description:
-      - Portal address returned in RV(connection_info), Cinder's C(target_ip_address):
+      - Portal address returned in RV(connection_info), Cinder's C(target_ip_address), that is
         the address B(compute hosts) log in to.
       - It may differ from the address tgtd listens on (NAT, a storage network, a port
         forward); give that one in O(listen_ip_addresses).
@@ -72,8 +72,9 @@ options:
     default: 3260
   target_secondary_ip_addresses:
     description:
-      - More portal addresses, Cinder's C(target_secondary_ip_addresses). With any, RV(connection_info)
-        also carries C(target_portals), C(target_iqns) and C(target_luns).
+      - More portal addresses, Cinder's C(target_secondary_ip_addresses). With any, or when
+        O(connector) says C(multipath=true) (Cinder's rule, even for one portal),
+        RV(connection_info) also carries C(target_portals), C(target_iqns) and C(target_luns).
     type: list
     elements: str
     default: []

@@ -84,18 +84,18 @@ def test_host_login_gives_a_stable_device_path_and_logs_out(tgtd, tmp_path, comp
     link = "/dev/disk/by-path/ip-%s-iscsi-%s-lun-1" % (data["target_portal"], data["target_iqn"])
     disks_before = compute_node.scsi_disks()
     try:
-        first = run_module("volume_connection", dict(connection_info=info), host="compute1", env=env)
+        first = run_module("volume_connection", dict(connection_info=info), host="compute1", env=env, timeout=1800)
         assert not first["failed"], first.get("msg")
         # os-brick's connect_volume gives /dev/sdX; Nova's stable name is the by-path link.
         assert first["changed"] and first["device_path"] == link
         assert first["connection_info"]["data"]["device_path"] == link
         assert data["target_iqn"] in compute_node.sessions()
-        again = run_module("volume_connection", dict(connection_info=info), host="compute1", env=env)
+        again = run_module("volume_connection", dict(connection_info=info), host="compute1", env=env, timeout=1800)
         assert again["changed"] is False and again["device_path"] == link
         # The BDM's copy has no CHAP secret: a disconnect needs none.
         stored = dict(info, data=dict((k, v) for k, v in data.items() if k != "auth_password"))
         out = run_module("volume_connection", dict(connection_info=stored, state="disconnected"),
-                         host="compute1", env=env)
+                         host="compute1", env=env, timeout=1800)
         assert not out["failed"], out.get("msg")
         assert out["changed"] and "device_path" not in out["connection_info"]["data"]
         assert data["target_iqn"] not in compute_node.sessions()
