@@ -62,6 +62,21 @@ connector:
     enforce_multipath: false
     initiator: iqn.1993-08.org.debian:01:7271b05eba55
     do_local_attach: false
+kernel_initiator:
+  description: Whether the host can log in with the kernel iSCSI initiator (iscsiadm, and iscsi_tcp loaded or loadable).
+  returned: always
+  type: bool
+multipathd:
+  description: Whether multipathd answers (os-brick's C(is_multipath_running)); checked only with a kernel initiator.
+  returned: always
+  type: bool
+iscsi_initiator:
+  description:
+    - The iSCSI path for this host, V(host) (os-brick, kernel initiator) where it has one, V(qemu) (QEMU's
+      own initiator, nothing on the host) where it has not. The attach role uses it unless told which.
+  returned: always
+  type: str
+  sample: host
 '''
 
 import ipaddress
@@ -88,7 +103,11 @@ class ConnectorInfoModule(VirtblockModule):
                 raise InvalidInput("my_ip %r is not an IP address" % p["my_ip"])
         connector = brick.connector_properties(p["my_ip"], p["multipath"],
                                                p["enforce_multipath"], p["host"])
-        return dict(changed=False, connector=connector)
+        found = brick.host_initiators()
+        # Nova has one path per deployment ([libvirt] volume_use_multipath, the volume
+        # driver); here the roles pick per host: the kernel initiator where there is one.
+        return dict(changed=False, connector=connector,
+                    iscsi_initiator="host" if found["kernel_initiator"] else "qemu", **found)
 
 
 def main():

@@ -120,6 +120,9 @@ def test_multipath_connect_builds_the_map_over_two_portals_and_disconnect_remove
     # portals (guest-side addresses; tgtd listens on the two loopback ones).
     connector = run_module("connector_info", dict(multipath=True), host="compute1", env=env, timeout=LONG)
     assert connector["connector"]["multipath"] is True
+    # What prerequisites and the attach role's iscsi_initiator=auto read: this host can.
+    assert connector["kernel_initiator"] is True and connector["multipathd"] is True
+    assert connector["iscsi_initiator"] == "host"
     made = run_module("iscsi_target", tgtd.module_args(
         volume_id=volume_id, backing_store=str(backing), target_ip_address=GUEST_PORTALS[0],
         target_secondary_ip_addresses=[GUEST_PORTALS[1]],

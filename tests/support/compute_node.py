@@ -176,6 +176,14 @@ class ComputeNode(object):
             time.sleep(0.1)
         self.pid = None
 
+    def close(self):
+        """Stop the guest and remove the second portal start() added to tgtd."""
+        self.stop()
+        for ip in self.portal_ips[1:]:
+            subprocess.run(["tgtadm", "-C", str(self.tgtd.control_port), "--lld", "iscsi", "--op",
+                            "delete", "--mode", "portal", "--param", "portal=%s:%d" % (ip, self.tgtd.port)],
+                           capture_output=True, check=False)
+
     def console_text(self):
         try:
             with open(self.console, "rb") as handle:
@@ -303,14 +311,11 @@ class ComputeNode(object):
         return self.ssh("dmsetup ls --target multipath 2>/dev/null || true").stdout
 
 
-@pytest.fixture(scope="session")
-def compute_node(tgtd, tmp_path_factory):
-    """The session's compute-node guest, with two portals on the session's tgtd."""
-    if shutil.which("qemu-system-x86_64") is None:
-        pytest.skip("needs qemu-system-x86_64 (scripts/setup.sh installs it)")
+def start(tgtd, run_dir):
+    """Boot a compute-node guest with two portals on *tgtd* (a second one added here).
+    Returns the node; ``node.close()`` stops it and removes that portal."""
     build_dir = build()
-    run_dir = str(tmp_path_factory.mktemp("compute-node"))
-    os.makedirs(os.path.join(run_dir, "cp"))
+    os.makedirs(os.path.join(run_dir, "cp"), exist_ok=True)
     with ports.machine_lock():
         second = ports.free_loopback_ip(tgtd.port, avoid=(tgtd.ip,))
         tgtd.tgtadm("--lld", "iscsi", "--op", "new", "--mode", "portal",
@@ -318,12 +323,22 @@ def compute_node(tgtd, tmp_path_factory):
     node = ComputeNode(build_dir, run_dir, tgtd, [tgtd.ip, second])
     try:
         node.start()
+    except Exception:
+        node.close()
+        raise
+    return node
+
+
+@pytest.fixture(scope="session")
+def compute_node(tgtd, tmp_path_factory):
+    """The session's compute-node guest, with two portals on the session's tgtd."""
+    if shutil.which("qemu-system-x86_64") is None:
+        pytest.skip("needs qemu-system-x86_64 (scripts/setup.sh installs it)")
+    node = start(tgtd, str(tmp_path_factory.mktemp("compute-node")))
+    try:
         yield node
     finally:
-        node.stop()
-        subprocess.run(["tgtadm", "-C", str(tgtd.control_port), "--lld", "iscsi", "--op",
-                        "delete", "--mode", "portal", "--param", "portal=%s:%d" % (second, tgtd.port)],
-                       capture_output=True, check=False)
+        node.close()
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ __metaclass__ = type
 
 import logging
 import os
+import shutil
 import socket
 import time
 import traceback
@@ -69,6 +70,31 @@ def _os_brick():
 def kernel_initiator_present():
     """Whether the host's kernel has an iSCSI TCP transport (``iscsi_tcp``)."""
     return os.path.exists("/sys/module/iscsi_tcp") or os.path.exists("/sys/class/iscsi_transport/tcp")
+
+
+def _loadable(module):
+    """Whether the running kernel can load *module* (it is in ``modules.dep``)."""
+    try:
+        with open("/lib/modules/%s/modules.dep" % os.uname().release) as handle:
+            return any(("/%s.ko" % module) in line.split(":", 1)[0] for line in handle)
+    except OSError:
+        return False
+
+
+def host_initiators():
+    """What this host can do for iSCSI, for choosing between the host and QEMU paths.
+
+    ``kernel_initiator``: iscsiadm is installed and the kernel has (or can load) iscsi_tcp;
+    ``multipathd``: ``multipathd show status`` answers, os-brick's own test
+    (``LinuxSCSI.is_multipath_running``).
+    """
+    kernel = bool(shutil.which("iscsiadm")) and (kernel_initiator_present() or _loadable("iscsi_tcp"))
+    multipathd = False
+    if kernel and shutil.which("multipathd"):
+        from oslo_concurrency import processutils
+        from os_brick.initiator import linuxscsi
+        multipathd = linuxscsi.LinuxSCSI.is_multipath_running(None, execute=processutils.execute)
+    return {"kernel_initiator": kernel, "multipathd": bool(multipathd)}
 
 
 def default_ip():
