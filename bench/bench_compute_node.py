@@ -57,7 +57,7 @@ def main(rounds):
         env = AttachEnv(tgtd, None, os.path.join(work, "store"))
         figures = {}
         for initiator in ("host", "qemu"):
-            for _ in range(rounds):
+            for dummy in range(rounds):
                 volume_id = env.new_volume()
                 common = dict(virtblock_storage_host="storage", virtblock_compute_host=cn.HOSTNAME,
                               virtblock_store_host="store", virtblock_iscsi_initiator=initiator,

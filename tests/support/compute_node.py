@@ -168,7 +168,7 @@ class ComputeNode(object):
             os.kill(self.pid, 15)
         except ProcessLookupError:
             pass
-        for _ in range(50):
+        for dummy in range(50):
             try:
                 os.kill(self.pid, 0)
             except ProcessLookupError:
