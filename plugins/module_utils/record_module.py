@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import SECRET_KEYS
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.database import (
@@ -45,16 +44,6 @@ class RecordModule(VirtblockModule):
         if diff is not None:
             result["diff"] = diff
         return result
-
-    def hide_secrets(self, connection_info):
-        """Mask the secrets of a connection_info parameter in everything the module returns
-        (its ``invocation`` included), without masking the harmless values beside them."""
-        if isinstance(connection_info, dict):
-            for key, value in connection_info.items():
-                if key in SECRET_KEYS and value:
-                    self.module.no_log_values.add(str(value))
-                else:
-                    self.hide_secrets(value)
 
     @staticmethod
     def row_out(row):

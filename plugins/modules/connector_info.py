@@ -79,11 +79,8 @@ iscsi_initiator:
   sample: host
 '''
 
-import ipaddress
-
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import os_brick as brick
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import connector, host_paths
 
 
 class ConnectorInfoModule(VirtblockModule):
@@ -96,18 +93,9 @@ class ConnectorInfoModule(VirtblockModule):
 
     def run(self):
         p = self.params
-        if p["my_ip"]:
-            try:
-                ipaddress.ip_address(p["my_ip"])
-            except ValueError:
-                raise InvalidInput("my_ip %r is not an IP address" % p["my_ip"])
-        connector = brick.connector_properties(p["my_ip"], p["multipath"],
-                                               p["enforce_multipath"], p["host"])
-        found = brick.host_initiators()
-        # Nova has one path per deployment ([libvirt] volume_use_multipath, the volume
-        # driver); here the roles pick per host: the kernel initiator where there is one.
-        return dict(changed=False, connector=connector,
-                    iscsi_initiator="host" if found["kernel_initiator"] else "qemu", **found)
+        return dict(changed=False, connector=connector(p["my_ip"], p["multipath"],
+                                                       p["enforce_multipath"], p["host"]),
+                    **host_paths())
 
 
 def main():

@@ -110,7 +110,7 @@ class RbdConnectionModule(VirtblockModule):
     argument_spec = dict(
         rbd_adapter.RBD_ARGUMENT_SPEC,
         volume_id=dict(type="str", required=True),
-        rbd_secret_uuid=dict(type="str"),
+        rbd_secret_uuid=dict(type="str", no_log=False),   # a uuid naming the secret, not one
         access_mode=dict(type="str", choices=["rw", "ro"], default="rw"),
         qos_specs=dict(type="dict"),
         encrypted=dict(type="bool", default=False),

@@ -17,9 +17,13 @@ import os
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
+from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
 
 COLLECTION_TEMPLATES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "templates"))
 
@@ -35,18 +39,35 @@ def render_file(path, variables):
         raise VirtblockError("template %s: %s" % (path, err))
 
 
+def validated(spec, args, name):
+    """*args* checked against the module's own *spec* (the same dict the module gives
+    AnsibleModule): the parameters with their defaults, or VirtblockError with the message
+    the module would fail with. So a wrong type fails here, on the controller, clearly."""
+    validation = ArgumentSpecValidator(**spec).validate(args)
+    if validation.error_messages:
+        error = validation.errors[0]
+        msg = validation.errors.msg
+        if isinstance(error, UnsupportedError):
+            msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
+        # A secret never comes back in the message (a password of the wrong type, say).
+        raise VirtblockError(remove_values(msg, set(validation._no_log_values) | set(secret_values(args))))
+    return validation.validated_parameters
+
+
 class TemplateAction(ActionBase):
-    """Subclasses set ``default_template`` and ``rendered_option`` and implement
-    ``template_vars(args)``; ``needs_template(args)`` says when to render at all."""
+    """Subclasses set ``spec`` (the module's, from module_utils), ``default_template`` and
+    ``rendered_option`` and implement ``template_vars(params)`` (the validated
+    parameters, defaults filled in); ``needs_template(params)`` says when to render."""
 
     TRANSFERS_FILES = False
+    spec = None
     default_template = None
     rendered_option = None
 
-    def needs_template(self, args):
-        return args.get("state", "present") != "absent"
+    def needs_template(self, params):
+        return params.get("state", "present") != "absent"
 
-    def template_vars(self, args):
+    def template_vars(self, params):
         raise NotImplementedError
 
     def _template_path(self, args):
@@ -63,9 +84,10 @@ class TemplateAction(ActionBase):
         result = super(TemplateAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
         try:
+            params = validated(self.spec, args, self._task.resolved_action or self._task.action)
             path = self._template_path(args)
-            if self.needs_template(args):
-                args[self.rendered_option] = render_file(path, self.template_vars(args))
+            if self.needs_template(params):
+                args[self.rendered_option] = render_file(path, self.template_vars(params))
         except VirtblockError as err:
             result.update(failed=True, changed=False, msg=err.msg)
             return result
