@@ -29,7 +29,8 @@ def env(tgtd, tmp_path):
 
 
 def three_hosts(env, **extra):
-    """The playbook variables for storage / compute1 / store."""
+    """The playbook variables for storage / compute1 / store (iscsi_initiator forced to host
+    unless *extra* says otherwise)."""
     values = dict(virtblock_storage_host="storage", virtblock_compute_host="compute1",
                   virtblock_store_host="store", virtblock_iscsi_initiator="host",
                   # The address the compute node reaches the portal by (QEMU's guestfwd),
@@ -67,8 +68,13 @@ def test_attach_reads_the_storage_data_in_the_compute_node_and_detach_cleans_up(
         handle.write(MARKER)
     disks_before = compute_node.scsi_disks()
     try:
-        run = ok(env.attach(instance, volume_id, extra=three_hosts(env), env=ansible_env, timeout=LONG))
+        # iscsi_initiator auto (the role's default): connector_info finds the kernel
+        # initiator on compute1, so the attach takes the host path.
+        run = ok(env.attach(instance, volume_id, extra=three_hosts(env, virtblock_iscsi_initiator="auto"),
+                            env=ansible_env, timeout=LONG))
         assert run.changed > 0
+        [found] = run.task_results("Read the compute host's connector")
+        assert found["iscsi_initiator"] == "host" and found["kernel_initiator"] is True
         [bdm] = env.bdms(volume_id)
         assert '"device_path": "%s"' % by_path(volume_id) in bdm["connection_info"]
         assert env.volume_status(volume_id) == "in-use"
