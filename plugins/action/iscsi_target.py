@@ -15,6 +15,7 @@ from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import
 
 class ActionModule(TemplateAction):
     default_template = "tgt_target.conf.j2"
+    module_name = "iscsi_target"
     rendered_option = "target_config"
 
     def template_vars(self, args):

@@ -14,6 +14,8 @@ from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import
 
 class ActionModule(TemplateAction):
     default_template = "libvirt_disk.xml.j2"
+    renders_xml = True
+    module_name = "libvirt_disk_attach"
     rendered_option = "disk_xml"
 
     def needs_template(self, args):

@@ -12,6 +12,8 @@ from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import
 
 class ActionModule(TemplateAction):
     default_template = "libvirt_domain.xml.j2"
+    renders_xml = True
+    module_name = "libvirt_domain"
     rendered_option = "domain_xml"
 
     def needs_template(self, args):

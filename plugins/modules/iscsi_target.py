@@ -215,11 +215,13 @@ connection_info:
 '''
 
 import os
+import stat
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import connection_info
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
@@ -227,6 +229,18 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifier
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import (
     TargetExport, ensure_include)
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
+
+
+def checked_backing_store(path):
+    """The canonical path of a regular file or block device tgtd can export."""
+    real = types.tgt_path(os.path.realpath(types.tgt_path(path)))
+    try:
+        mode = os.stat(real).st_mode
+    except OSError:
+        raise InvalidInput("backing store %s does not exist" % path)
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+        raise InvalidInput("backing store %s is not a regular file or a block device" % path)
+    return real
 
 
 class IscsiTargetModule(VirtblockModule):
@@ -275,17 +289,20 @@ class IscsiTargetModule(VirtblockModule):
         connection_info.validate_connector(p["connector"])
         portals = [portal(p["target_ip_address"], p["target_port"])]
         portals += [portal(a, p["target_port"]) for a in p["target_secondary_ip_addresses"]]
-        if not os.path.exists(p["backing_store"]):
-            raise InvalidInput("backing store %s does not exist" % p["backing_store"])
+        backing_store = checked_backing_store(p["backing_store"])
         if p["target_config"] is None:
             raise InvalidInput("target_config is rendered by the iscsi_target action plugin; "
                                "run the module through Ansible, not on its own")
         before = export.current_text()
         text, spec, credentials = export.desired(p["target_config"], p["use_chap_auth"],
                                                  p["chap_username"], p["chap_password"])
-        if os.path.realpath(spec.backing_store) != os.path.realpath(p["backing_store"]):
+        if os.path.realpath(spec.backing_store) != backing_store:
             raise InvalidInput("the target template renders backing-store %s, expected %s"
                                % (spec.backing_store, p["backing_store"]))
+        # tgtd exports exactly the file checked above, not whatever a symlink points at later.
+        spec.backing_store = backing_store
+        # Plan before any change: a foreign include file fails the task with nothing written.
+        ensure_include(p["tgt_include_file"], p["volumes_dir"], check_mode=True)
         tid = None if self.check_mode else export.create_fast(text, spec)
         changed = tid is not None
         if not changed:

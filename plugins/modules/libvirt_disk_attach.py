@@ -154,6 +154,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import dev
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, VolumeAttachFailed)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
@@ -187,8 +188,12 @@ class LibvirtDiskAttachModule(VirtblockModule):
 
     def run(self):
         p = self.params
-        if p["detach_timeout"] <= 0 or p["detach_attempts"] < 1:
-            raise InvalidInput("detach_timeout must be > 0 and detach_attempts >= 1")
+        # nan and inf pass a '<= 0' test and never end the wait: finite, positive, capped.
+        p["detach_timeout"] = types.bounded_float(p["detach_timeout"], "detach_timeout")
+        p["detach_attempts"] = types.bounded_int(p["detach_attempts"], "detach_attempts", 1,
+                                                 types.MAX_ATTEMPTS)
+        if p["boot_index"] is not None:
+            types.bounded_int(p["boot_index"], "boot_index", 0, 999)
         serial = validate_uuid(p["volume_id"])
         host = LibvirtHost(p["uri"])
         try:

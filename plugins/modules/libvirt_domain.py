@@ -217,7 +217,7 @@ class LibvirtDomainModule(VirtblockModule):
                     result["created"] = True
                 want_running = p["state"] == "running" or before["running"]
                 if want_running and not before["running"] and dom is not None and not self.check_mode:
-                    host.start(dom)
+                    self.start(host, dom, created=result["created"])
                 after = {"defined": True, "running": want_running}
         finally:
             host.close()
@@ -226,6 +226,21 @@ class LibvirtDomainModule(VirtblockModule):
             result["diff"] = dict(before=before, after=after,
                                   before_header="domain %s" % self.uuid, after_header="domain %s" % self.uuid)
         return result
+
+    @staticmethod
+    def start(host, dom, created):
+        """Start the domain; one this run defined is undefined again when it cannot
+        start (Nova's spawn cleans up a guest it failed to launch), one that was
+        there before is kept."""
+        try:
+            host.start(dom)
+        except Exception:
+            if created:
+                try:
+                    host.undefine(dom)
+                except Exception:  # pylint: disable=broad-except
+                    pass  # report the start failure, not the cleanup's
+            raise
 
     @staticmethod
     def describe(host, dom):

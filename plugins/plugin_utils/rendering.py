@@ -6,17 +6,22 @@
 A module's payload carries module_utils but not ``templates/``, so the text is
 rendered here, on the controller, as ``ansible.builtin.template`` does, and the
 module receives it as an argument. Undefined variables are an error, never an
-empty string in a target file or a disk XML.
+empty string in a target file or a disk XML. XML templates (``*.xml.j2``, the user's
+own included) are autoescaped: a value can never close an attribute or add an element
+(a NIC model must not hand the VM a host file). The tgt file has no escaping at all,
+so its values are validated instead (rules/target_config.py).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import importlib
 import os
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
@@ -24,11 +29,17 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import Vi
 COLLECTION_TEMPLATES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "templates"))
 
 
-def render_file(path, variables):
-    """Render the Jinja2 template at *path*; raise VirtblockError with the reason."""
+def render_file(path, variables, xml=None):
+    """Render the Jinja2 template at *path*; raise VirtblockError with the reason.
+
+    *xml*: True autoescapes every value (the output is XML whatever the file is named),
+    None decides by the name (``*.xml``, ``*.xml.j2``)."""
+    autoescape = xml if xml is not None else select_autoescape(
+        enabled_extensions=("xml", "xml.j2"), disabled_extensions=(),
+        default_for_string=False, default=False)
     env = Environment(loader=FileSystemLoader(os.path.dirname(path) or "."),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, autoescape=False)
+                      keep_trailing_newline=True, autoescape=autoescape)
     try:
         return env.get_template(os.path.basename(path)).render(**variables)
     except TemplateError as err:
@@ -42,6 +53,28 @@ class TemplateAction(ActionBase):
     TRANSFERS_FILES = False
     default_template = None
     rendered_option = None
+    renders_xml = False
+    module_name = None
+
+    def argument_spec(self):
+        """The module's own argument spec, so the controller refuses what the module
+        would (a wrong type is a clear message here, never a traceback in template_vars)."""
+        module = importlib.import_module(
+            "ansible_collections.virtblock.volumes.plugins.modules.%s" % self.module_name)
+        for value in vars(module).values():
+            spec = getattr(value, "argument_spec", None)
+            if isinstance(value, type) and isinstance(spec, dict) and spec:
+                return spec
+        return None
+
+    def validated(self, args):
+        spec = self.argument_spec() if self.module_name else None
+        if not spec:
+            return args
+        result = ArgumentSpecValidator(spec).validate(dict(args))
+        if result.error_messages:
+            raise VirtblockError("; ".join(result.error_messages))
+        return dict(result.validated_parameters)
 
     def needs_template(self, args):
         return args.get("state", "present") != "absent"
@@ -65,9 +98,15 @@ class TemplateAction(ActionBase):
         try:
             path = self._template_path(args)
             if self.needs_template(args):
-                args[self.rendered_option] = render_file(path, self.template_vars(args))
+                variables = self.template_vars(self.validated(args))
+                args[self.rendered_option] = render_file(path, variables, xml=self.renders_xml)
         except VirtblockError as err:
             result.update(failed=True, changed=False, msg=err.msg)
+            return result
+        except Exception as err:  # pylint: disable=broad-except
+            # Never a controller traceback: the module would have failed cleanly too.
+            result.update(failed=True, changed=False,
+                          msg="%s: cannot render the template: %s" % (type(err).__name__, err))
             return result
         result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
                                            module_args=args, task_vars=task_vars))

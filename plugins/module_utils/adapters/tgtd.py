@@ -27,7 +27,7 @@ import struct
 import zlib
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    ServiceUnavailable, VolumeBackendAPIException)
+    InvalidInput, ServiceUnavailable, VolumeBackendAPIException)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.target_config import LUN
 
 SOCKET_BASE = "/var/run/tgtd/socket"
@@ -158,6 +158,12 @@ class TgtAdmin(object):
     # -- the wire ---------------------------------------------------------------
     def request(self, mode, op, params=None, tid=-1, lun=0, ac_dir=0, force=False, what=None, lld=None):
         body = b""
+        for key, value in params or ():
+            # tgtd splits its request on ',' (and a NUL ends it): a value carrying one
+            # would add a parameter (path=/allowed,path=/secret). The rules refuse such
+            # values first; this is the last line before the daemon.
+            if any(char in str(value) for char in ",\0\n\r"):
+                raise InvalidInput("tgtd request parameter %s carries a separator" % key)
         if params:
             body = ",".join("%s=%s" % kv for kv in params).encode("utf-8") + b"\0"
         header = _REQ.pack(_MODES[mode], _OPS[op], (lld or self.lld).encode("ascii"), _REQ.size + len(body),

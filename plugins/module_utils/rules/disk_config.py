@@ -29,6 +29,11 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, VolumeDriverNotFound)
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
+    dev_prefix_for_disk_bus, match_device)
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
+    validate_iqn, validate_uuid)
 
 # LibvirtBaseVolumeDriver.get_config: qos_specs keys Nova copies into <iotune>
 # (as disk_<key> on LibvirtConfigGuestDisk); other keys are ignored, as Nova does.
@@ -87,11 +92,36 @@ def validate(connection_info, iscsi_initiator="host", need_device_path=True):
 
 
 def split_portal(portal):
-    """``ip:port`` or ``[v6]:port`` -> (host, port)."""
+    """``ip:port`` or ``[v6]:port`` -> (host, port); the host an address or host name."""
     host, sep, port = str(portal).rpartition(":")
     if not sep or not port.isdigit() or not host:
         raise InvalidInput("target_portal %r is not <ip>:<port>" % (portal,))
-    return host.strip("[]"), port
+    return (types.host_address(host, "target_portal host"),
+            str(types.port(port, "target_portal port")))
+
+
+def _checked_source(kind, data):
+    """Every connection_info field that reaches the <disk>, checked by type: the XML is
+    autoescaped too, but a value that is no address, IQN or path must fail here, with
+    its name, rather than in libvirt or QEMU."""
+    if kind in ("iscsi_host", "iscsi_qemu"):
+        validate_iqn(str(data["target_iqn"]), what="connection_info data.target_iqn")
+        types.bounded_int(data["target_lun"], "connection_info data.target_lun", 0, 16383)
+    if kind in ("iscsi_host", "local"):
+        path = types.plain_text(data["device_path"], "connection_info data.device_path", 4096)
+        if not path.startswith("/"):
+            raise InvalidInput("connection_info data.device_path %r is not an absolute path" % (path,))
+    if kind == "rbd":
+        types.plain_text(data["name"], "connection_info data.name", 1024)
+        if not isinstance(data["hosts"], list) or not isinstance(data["ports"], list):
+            raise InvalidInput("connection_info data.hosts and data.ports must be lists")
+        for host, port in zip(data["hosts"], data["ports"]):
+            types.host_address(host, "connection_info data.hosts[]")
+            types.port(port, "connection_info data.ports[]")
+        if data.get("secret_uuid"):
+            validate_uuid(data["secret_uuid"], what="connection_info data.secret_uuid")
+    if data.get("auth_username") not in (None, ""):
+        types.plain_text(data["auth_username"], "connection_info data.auth_username")
 
 
 def secret_usage(kind, data):
@@ -140,6 +170,12 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
     *dev* may be empty: the module fills in the next free name on the host.
     """
     kind, data = validate(connection_info, iscsi_initiator)
+    _checked_source(kind, data)
+    dev_prefix_for_disk_bus(bus)
+    if dev and not match_device("/dev/%s" % dev):
+        raise InvalidInput("device %r is not a device name" % (dev,))
+    if boot_order is not None:
+        boot_order = types.bounded_int(boot_order, "boot order", 1, 1000)
     disk = {
         "type": "block", "device": "disk",
         "driver": {"name": "qemu", "type": "raw", "cache": cache,
@@ -168,7 +204,7 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
     else:
         disk["type"] = "network"
         disk["source"] = {"protocol": "rbd", "name": data["name"],
-                          "hosts": [{"name": h, "port": str(p)}
+                          "hosts": [{"name": types.host_address(h), "port": str(types.port(p))}
                                     for h, p in zip(data["hosts"], data["ports"])]}
         if usage:
             disk["auth"] = {"username": data["auth_username"], "secret_type": "ceph",
