@@ -21,6 +21,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Ceph for the rbd backend's tests and the demo's RBD mode (VIRTBLOCK_WITH_CEPH=0 skips it;
+# the rbd tests then skip, saying so).
+if [ "${VIRTBLOCK_WITH_CEPH:-1}" = 1 ]; then
+  "$VIRTBLOCK_ROOT/scripts/ceph/install.sh" || echo "setup: Ceph could not be installed; the rbd tests will skip" >&2
+fi
+
 if [ ! -x "$VIRTBLOCK_VENV/bin/python" ]; then
   echo "setup: creating virtualenv $VIRTBLOCK_VENV"
   python3 -m venv "$VIRTBLOCK_VENV"

@@ -6,7 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_naming
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import TemplateAction
@@ -25,7 +25,7 @@ class ActionModule(TemplateAction):
         bus = args.get("disk_bus")
         dev = ""
         if args.get("device"):
-            dev, bus = device_naming.validate_requested(args["device"], bus)
+            dev, bus = device_names.validate_requested(args["device"], bus)
         boot_index = args.get("boot_index")
         return disk_config.build(
             args.get("connection_info"), serial=validate_uuid(args.get("volume_id")),

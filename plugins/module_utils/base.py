@@ -8,6 +8,8 @@ errors into ``fail_json(msg=...)`` instead of tracebacks."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import sys
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
@@ -41,8 +43,15 @@ class VirtblockModule(object):
         finder = type(self).secret_values
         module_class = type("VirtblockAnsibleModule", (_MaskingModule,),
                             {"secret_finder": staticmethod(finder)}) if finder else AnsibleModule
-        self.module = module_class(argument_spec=self.argument_spec,
-                                   supports_check_mode=True, **self.module_kwargs)
+        try:
+            self.module = module_class(argument_spec=self.argument_spec,
+                                       supports_check_mode=True, **self.module_kwargs)
+        except (OverflowError, ValueError, TypeError) as err:
+            # ansible-core's own type check raises on some values (int "inf": OverflowError)
+            # instead of failing the task: fail it here, as fail_json would, without a trace.
+            print(json.dumps({"failed": True, "msg": "Invalid module arguments: %s: %s"
+                              % (type(err).__name__, err)}))
+            sys.exit(1)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff

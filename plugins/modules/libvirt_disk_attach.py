@@ -148,18 +148,12 @@ secret_uuid:
   type: str
 '''
 
-import os
-
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_naming
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, VolumeAttachFailed)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
-    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
+    LIBVIRT_ARGUMENT_SPEC, set_disk)
 
 
 class LibvirtDiskAttachModule(VirtblockModule):
@@ -195,105 +189,18 @@ class LibvirtDiskAttachModule(VirtblockModule):
         if p["boot_index"] is not None:
             types.bounded_int(p["boot_index"], "boot_index", 0, 999)
         serial = validate_uuid(p["volume_id"])
-        host = LibvirtHost(p["uri"])
-        try:
-            dom = host.domain(p["domain"])
-            running = host.is_running(dom)
-            config = disk_config.parse_disks(host.xml(dom, False))
-            live = disk_config.parse_disks(host.xml(dom, True)) if running else []
-            if p["state"] == "attached":
-                result = self.attach(host, dom, serial, running, config, live)
-            else:
-                result = self.detach(host, dom, serial, running, config, live)
-        finally:
-            host.close()
-        result["live"] = running
-        return result
-
-    def _result(self, changed, before, after, desc, **extra):
+        changed, before, after, desc, extra = set_disk(p, serial, self.check_mode)
         result = dict(changed=changed, **extra)
         if desc:
             result.update(device="/dev/%s" % desc["dev"], disk_bus=desc["bus"],
-                          disk_xml=desc["xml"])
+                          disk_xml=disk_config.mask_auth_username(desc["xml"]))
         if self.diff_mode:
-            result["diff"] = dict(before=before or "", after=after or "",
-                                  before_header="<disk> %s" % self.params["volume_id"],
-                                  after_header="<disk> %s" % self.params["volume_id"])
+            # The CHAP user is half of the credentials: not in the output (-vvv, --diff).
+            result["diff"] = dict(before=disk_config.mask_auth_username(before) or "",
+                                  after=disk_config.mask_auth_username(after) or "",
+                                  before_header="<disk> %s" % p["volume_id"],
+                                  after_header="<disk> %s" % p["volume_id"])
         return result
-
-    def attach(self, host, dom, serial, running, config, live):
-        p = self.params
-        kind, data = disk_config.validate(p["connection_info"], p["iscsi_initiator"])
-        if p["disk_xml"] is None:
-            raise InvalidInput("disk_xml is rendered by the libvirt_disk_attach action plugin; "
-                               "run the module through Ansible, not on its own")
-        in_config = disk_config.find_serial(config, serial)
-        in_live = disk_config.find_serial(live, serial)
-        dev, _bus = device_naming.choose(p["device"], disk_config.rendered_bus(p["disk_xml"]),
-                                         config + live, serial)
-        source = data.get("device_path") if kind in ("local", "iscsi_host") else None
-        usage = disk_config.secret_usage(kind, data)
-        secret_value = None
-        if usage:
-            secret_value = data.get("auth_password") if usage[0] == "iscsi" else p["rbd_key"]
-        secret_uuid = None
-        if usage:
-            existing_secret = host.find_secret(*usage)
-            secret_uuid = existing_secret.UUIDString() if existing_secret else None
-        xml, desc = disk_config.finalize(
-            p["disk_xml"], dev, serial,
-            direct_io=files.supports_direct_io(source) if source else True,
-            secret=secret_uuid,
-            source_is_file=bool(kind == "local" and source and os.path.isfile(source)))
-        current = in_config or in_live
-        if current and current["source"] != desc["source"]:
-            raise VolumeAttachFailed(serial, "it is attached at /dev/%s with another source; "
-                                     "detach it first" % current["dev"])
-        need_config = in_config is None
-        need_live = running and in_live is None
-        created = False
-        if usage and secret_value:
-            secret_uuid, created = host.ensure_secret(
-                usage[0], usage[1], disk_config.secret_of(xml)[1], secret_value,
-                "virtblock volume %s" % serial, dry_run=self.check_mode)
-        changed = need_config or need_live or created
-        if (need_config or need_live) and not self.check_mode:
-            try:
-                if need_config and need_live:
-                    host.attach(dom, xml, live=True, config=True)
-                elif need_config:
-                    host.attach(dom, xml, live=False, config=True)
-                else:
-                    host.attach(dom, xml, live=True, config=False)
-            except Exception:
-                if created:
-                    host.delete_secret(*usage)
-                raise
-        before = current["xml"] if current else ""
-        after = xml if (need_config or need_live) else before
-        return self._result(changed, before, after, desc if not current else current,
-                            secret_uuid=secret_uuid)
-
-    def detach(self, host, dom, serial, running, config, live):
-        p = self.params
-        in_config = disk_config.find_serial(config, serial)
-        in_live = disk_config.find_serial(live, serial)
-        current = in_config or in_live
-        if current is None:
-            return self._result(False, "", "", None)
-        if not self.check_mode:
-            if in_config:
-                host.detach_config(dom, in_config["xml"])
-            if in_live:
-                host.detach_live(
-                    dom, in_live["xml"],
-                    lambda xml: disk_config.find_serial(disk_config.parse_disks(xml), serial) is not None,
-                    in_live["dev"], dom.UUIDString(), p["detach_attempts"], p["detach_timeout"])
-            secret = disk_config.secret_of(current["xml"])
-            # Nova drops the iSCSI CHAP secret on disconnect; ceph secrets are shared.
-            if secret and secret[0] == "iscsi":
-                host.delete_unused_secret(secret[1])
-        return self._result(True, current["xml"], "", current)
 
 
 def main():

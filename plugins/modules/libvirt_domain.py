@@ -156,14 +156,11 @@ secrets_removed:
   elements: str
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import domain_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InstanceNotFound, InvalidInput)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
-    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.domain import (
+    LIBVIRT_ARGUMENT_SPEC, set_domain)
 
 
 class LibvirtDomainModule(VirtblockModule):
@@ -190,92 +187,13 @@ class LibvirtDomainModule(VirtblockModule):
                                       ("state", "running", ["memory", "vcpus"])])
 
     def run(self):
-        p = self.params
-        self.uuid = validate_uuid(p["uuid"], what="uuid")
-        host = LibvirtHost(p["uri"])
-        try:
-            dom = host.find_domain(self.uuid)
-            if dom is None:
-                other = host.find_domain(name=p["name"])
-                if other is not None and p["state"] != "absent":
-                    raise InvalidInput("a domain named %s already exists with uuid %s"
-                                       % (p["name"], other.UUIDString()))
-            before = self.describe(host, dom)
-            result = dict(created=False, secrets_removed=[])
-            if p["state"] == "absent":
-                result["secrets_removed"] = self.absent(host, dom)
-                after = {"defined": False, "running": False}
-            elif p["state"] == "stopped":
-                if dom is None:
-                    raise InstanceNotFound(self.uuid)
-                if before["running"] and not self.check_mode:
-                    host.destroy(dom)
-                after = {"defined": True, "running": False}
-            else:
-                if dom is None:
-                    dom = self.define(host)
-                    result["created"] = True
-                want_running = p["state"] == "running" or before["running"]
-                if want_running and not before["running"] and dom is not None and not self.check_mode:
-                    self.start(host, dom, created=result["created"])
-                after = {"defined": True, "running": want_running}
-        finally:
-            host.close()
-        result.update(changed=before != after, uuid=self.uuid, **after)
+        uuid = validate_uuid(self.params["uuid"], what="uuid")
+        before, after, result = set_domain(self.params, uuid, self.check_mode)
+        result.update(changed=before != after, uuid=uuid, **after)
         if self.diff_mode:
             result["diff"] = dict(before=before, after=after,
-                                  before_header="domain %s" % self.uuid, after_header="domain %s" % self.uuid)
+                                  before_header="domain %s" % uuid, after_header="domain %s" % uuid)
         return result
-
-    @staticmethod
-    def start(host, dom, created):
-        """Start the domain; one this run defined is undefined again when it cannot
-        start (Nova's spawn cleans up a guest it failed to launch), one that was
-        there before is kept."""
-        try:
-            host.start(dom)
-        except Exception:
-            if created:
-                try:
-                    host.undefine(dom)
-                except Exception:  # pylint: disable=broad-except
-                    pass  # report the start failure, not the cleanup's
-            raise
-
-    @staticmethod
-    def describe(host, dom):
-        if dom is None:
-            return {"defined": False, "running": False}
-        return {"defined": True, "running": host.is_running(dom)}
-
-    def define(self, host):
-        xml = self.params["domain_xml"]
-        if xml is None:
-            raise InvalidInput("domain_xml is rendered by the libvirt_domain action plugin; "
-                               "run the module through Ansible, not on its own")
-        name, uuid = domain_config.identity(xml)
-        if name != self.params["name"] or uuid != self.uuid:
-            raise InvalidInput("the rendered domain must keep <name>%s</name> and <uuid>%s</uuid> "
-                               "(it has %s, %s)" % (self.params["name"], self.uuid, name, uuid))
-        if self.check_mode:
-            return None
-        return host.define(xml)
-
-    def absent(self, host, dom):
-        if dom is None:
-            return []
-        secrets = set()
-        for live in ((True, False) if host.is_running(dom) else (False,)):
-            for disk in disk_config.parse_disks(host.xml(dom, live)):
-                secret = disk_config.secret_of(disk["xml"])
-                # Nova drops a volume's iSCSI CHAP secret on disconnect; ceph secrets are shared.
-                if secret and secret[0] == "iscsi" and secret[1]:
-                    secrets.add(secret[1])
-        if self.check_mode:
-            return sorted(secrets)
-        host.destroy(dom)
-        host.undefine(dom)
-        return sorted(uuid for uuid in secrets if host.delete_unused_secret(uuid))
 
 
 def main():

@@ -73,11 +73,9 @@ disks:
   elements: dict
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InstanceNotFound
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
-    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
+    LIBVIRT_ARGUMENT_SPEC, domain_info)
 
 
 class LibvirtDomainInfoModule(VirtblockModule):
@@ -87,26 +85,7 @@ class LibvirtDomainInfoModule(VirtblockModule):
     )
 
     def run(self):
-        host = LibvirtHost(self.params["uri"])
-        try:
-            try:
-                dom = host.domain(self.params["domain"])
-            except InstanceNotFound:
-                return dict(changed=False, exists=False, running=False, device_names=[], disks=[])
-            running = host.is_running(dom)
-            disks = disk_config.parse_disks(host.xml(dom, False))
-            if running:
-                disks += disk_config.parse_disks(host.xml(dom, True))
-            by_dev = {}
-            for disk in disks:
-                if disk["dev"]:
-                    by_dev.setdefault(disk["dev"], dict(
-                        dev=disk["dev"], bus=disk["bus"], serial=disk["serial"]))
-            return dict(changed=False, exists=True, running=running, uuid=dom.UUIDString(),
-                        name=dom.name(), device_names=sorted(by_dev),
-                        disks=[by_dev[dev] for dev in sorted(by_dev)])
-        finally:
-            host.close()
+        return dict(changed=False, **domain_info(self.params["uri"], self.params["domain"]))
 
 
 def main():

@@ -60,8 +60,8 @@ in_use:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
-    LIBVIRT_ARGUMENT_SPEC, LibvirtHost)
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
+    LIBVIRT_ARGUMENT_SPEC, remove_volume_secret)
 
 
 class LibvirtSecretModule(VirtblockModule):
@@ -76,26 +76,8 @@ class LibvirtSecretModule(VirtblockModule):
         return disk_config.secrets_of(params.get("connection_info"))
 
     def run(self):
-        info = self.params["connection_info"]
-        data = info.get("data") or {}
-        usage = None
-        if info.get("driver_volume_type") == "iscsi" and data.get("target_iqn"):
-            usage = disk_config.secret_usage("iscsi_qemu", data)
-        if usage is None:
-            return dict(changed=False, in_use=False)
-        host = LibvirtHost(self.params["uri"])
-        try:
-            secret = host.find_secret(*usage)
-            if secret is None:
-                return dict(changed=False, in_use=False)
-            uuid = secret.UUIDString()
-            if host.secret_in_use(uuid):
-                return dict(changed=False, in_use=True, secret_uuid=uuid)
-            if not self.check_mode:
-                host.delete_unused_secret(uuid)
-            return dict(changed=True, in_use=False, secret_uuid=uuid)
-        finally:
-            host.close()
+        return remove_volume_secret(self.params["uri"], self.params["connection_info"],
+                                    self.check_mode)
 
 
 def main():

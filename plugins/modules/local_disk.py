@@ -145,6 +145,8 @@ class LocalDiskModule(VirtblockModule):
     def run(self):
         p = self.params
         self.qemu_img = QemuImg(self.module.run_command)
+        if not p["path"] or not os.path.isabs(p["path"]) or p["path"].endswith("/"):
+            raise InvalidInput("path %r must be the absolute path of the disk file" % (p["path"],))
         exists = os.path.exists(p["path"])
         if p["state"] == "absent":
             if exists and not self.check_mode:
@@ -176,7 +178,12 @@ class LocalDiskModule(VirtblockModule):
             if base_missing:
                 self.make_base(kind, base, wanted, fmt)
             if not exists:
-                self.make_overlay(p["path"], base, wanted)
+                try:
+                    self.make_overlay(p["path"], base, wanted)
+                except Exception:
+                    if base_missing:
+                        files.remove(base)  # a failed run leaves no cache entry it made
+                    raise
         return self._result(changed, after if exists else {}, after, base=base,
                             base_created=base_missing,
                             format={"format": "qcow2", "guest_format": fmt})

@@ -71,7 +71,11 @@ class TemplateAction(ActionBase):
         spec = self.argument_spec() if self.module_name else None
         if not spec:
             return args
-        result = ArgumentSpecValidator(spec).validate(dict(args))
+        try:
+            result = ArgumentSpecValidator(spec).validate(dict(args))
+        except (OverflowError, ValueError, TypeError) as err:
+            # ansible-core's int check raises on "inf" instead of reporting it.
+            raise VirtblockError("Invalid module arguments: %s: %s" % (type(err).__name__, err))
         if result.error_messages:
             raise VirtblockError("; ".join(result.error_messages))
         return dict(result.validated_parameters)
@@ -92,14 +96,18 @@ class TemplateAction(ActionBase):
         except AnsibleError as err:
             raise VirtblockError("template %s not found: %s" % (name, err))
 
+    def prepare(self, args, path):
+        """*args* with the rendered option added; VirtblockError on bad input."""
+        if self.needs_template(args):
+            variables = self.template_vars(self.validated(args))
+            args[self.rendered_option] = render_file(path, variables, xml=self.renders_xml)
+        return args
+
     def run(self, tmp=None, task_vars=None):
         result = super(TemplateAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
         try:
-            path = self._template_path(args)
-            if self.needs_template(args):
-                variables = self.template_vars(self.validated(args))
-                args[self.rendered_option] = render_file(path, variables, xml=self.renders_xml)
+            args = self.prepare(args, self._template_path(args))
         except VirtblockError as err:
             result.update(failed=True, changed=False, msg=err.msg)
             return result

@@ -227,3 +227,57 @@ def test_domain_that_cannot_start_is_not_left_defined_but_an_older_one_is_kept(v
         dom = _domain_by_uuid(virt, domain_uuid)
         if dom is not None:
             virt.domains.append(dom)
+
+
+# ---- 5. secrets out of messages and output -------------------------------------------------
+
+def test_template_that_misplaces_the_chap_password_fails_without_showing_it(tgtd, backing, tmp_path):
+    template = tmp_path / "bad_target.conf.j2"
+    template.write_text("<target {{ target_name }}>\n    backing-store {{ chap_password }}\n"
+                        "    incominguser {{ chap_username }} {{ chap_password }}\n</target>\n")
+    volume_id = str(uuid.uuid4())
+    result = run_module("iscsi_target", tgtd.module_args(volume_id=volume_id, backing_store=backing,
+                                                         template=str(template)))
+    assert result["failed"], result
+    # The generated password is not known to the test: what stands where it was is the mask.
+    assert "backing-store '********'" in result["msg"], result["msg"]
+    assert not os.path.exists(os.path.join(tgtd.volumes_dir, "volume-%s" % volume_id))
+
+
+def test_bdm_info_does_not_show_the_chap_user(tmp_path):
+    user, password = "vbtestUser%s" % uuid.uuid4().hex[:8], "vbtestPass%s" % uuid.uuid4().hex[:8]
+    instance, volume_id = str(uuid.uuid4()), str(uuid.uuid4())
+    db = dict(db_path=str(tmp_path / "records.sqlite"))
+    info = {"driver_volume_type": "iscsi", "data": {
+        "target_iqn": "iqn.2010-10.org.openstack:volume-%s" % volume_id, "target_portal": "127.0.0.1:3260",
+        "target_lun": 1, "auth_method": "CHAP", "auth_username": user, "auth_password": password}}
+    reserved = run_module("bdm_record", dict(db, instance_uuid=instance, volume_id=volume_id, state="reserved"))
+    assert not reserved["failed"], reserved
+    saved = run_module("bdm_record", dict(db, instance_uuid=instance, volume_id=volume_id, state="present",
+                                          connection_info=info), diff=True)
+    assert not saved["failed"], saved
+    shown = run_module("bdm_info", dict(db, instance_uuid=instance), diff=True)
+    assert shown["block_device_mappings"][0]["connection_info"]["data"]["auth_username"] == "********"
+    for result in (saved, shown):
+        assert user not in result["_stdout"] and password not in result["_stdout"]
+
+
+# ---- 6. string limits as Nova's API sets them, the same on every store ---------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        return {"db_path": str(tmp_path / "records.sqlite")}
+    return {"db_url": request.getfixturevalue("pg_url")}
+
+
+def test_tag_longer_than_novas_60_is_refused_on_every_store(store):
+    instance, volume_id = str(uuid.uuid4()), str(uuid.uuid4())
+    base = dict(store, instance_uuid=instance, volume_id=volume_id)
+    assert not run_module("bdm_record", dict(base, state="reserved"))["failed"]
+    for tag in ("t" * 300, "t" * 61):
+        refused = run_module("bdm_record", dict(base, state="present", tag=tag))
+        assert refused["failed"] and "tag" in refused["msg"], refused
+        _no_traceback(refused)
+    kept = run_module("bdm_record", dict(base, state="present", tag="t" * 60))
+    assert not kept["failed"] and kept["bdm"]["tag"] == "t" * 60, kept

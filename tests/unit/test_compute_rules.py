@@ -3,7 +3,6 @@
 import pytest
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_naming
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidDevicePath, InvalidInput, VolumeDriverNotFound)
@@ -29,33 +28,33 @@ def test_generate_device_letter_matches_nova(index, letters):
 
 def test_without_a_requested_device_choose_asks_the_records_rule_not_its_own():
     # One naming policy: bdm_record's next_device_name, with the domain's disks in use.
-    assert device_naming.choose(None, "virtio", [], VOL) == ("vda", "virtio")
+    assert device_names.choose(None, "virtio", [], VOL) == ("vda", "virtio")
     disks = [{"dev": d, "serial": None} for d in ("vda", "vdb", "vdd")]
-    assert device_naming.choose(None, "virtio", disks, VOL) == ("vdc", "virtio")
-    assert device_naming.choose(None, "scsi", [{"dev": "vdb"}], VOL) == ("sda", "scsi")
-    assert not hasattr(device_naming, "next_free")
+    assert device_names.choose(None, "virtio", disks, VOL) == ("vdc", "virtio")
+    assert device_names.choose(None, "scsi", [{"dev": "vdb"}], VOL) == ("sda", "scsi")
+    assert not hasattr(device_names, "next_free")
 
 
 @pytest.mark.parametrize("device", ["/dev/VDA", "vdb", "/dev/nvme0n1", "/dev/", "/dev/vd-b"])
 def test_invalid_device_paths_fail_with_nova_wording(device):
     with pytest.raises(InvalidDevicePath) as err:
-        device_naming.validate_requested(device)
+        device_names.validate_requested(device)
     assert str(err.value).startswith("The supplied device path (%s) is invalid." % device)
 
 
 def test_requested_device_gives_its_bus_and_must_match_a_given_bus():
-    assert device_naming.validate_requested("/dev/sdc") == ("sdc", "scsi")
-    assert device_naming.validate_requested("/dev/vdc", "virtio") == ("vdc", "virtio")
+    assert device_names.validate_requested("/dev/sdc") == ("sdc", "scsi")
+    assert device_names.validate_requested("/dev/vdc", "virtio") == ("vdc", "virtio")
     with pytest.raises(InvalidDevicePath, match="named vd"):
-        device_naming.validate_requested("/dev/sdc", "virtio")
+        device_names.validate_requested("/dev/sdc", "virtio")
 
 
 def test_choose_keeps_own_device_and_refuses_a_taken_one():
     disks = [{"dev": "vdb", "serial": "other"}, {"dev": "vdc", "serial": VOL, "bus": "virtio"}]
-    assert device_naming.choose("/dev/vdd", "virtio", disks, VOL) == ("vdc", "virtio")
+    assert device_names.choose("/dev/vdd", "virtio", disks, VOL) == ("vdc", "virtio")
     with pytest.raises(DevicePathInUse, match=r"The supplied device path \(/dev/vdb\) is in use."):
-        device_naming.choose("/dev/vdb", "virtio", disks, "new-serial")
-    assert device_naming.choose(None, "virtio", disks, "new-serial") == ("vda", "virtio")
+        device_names.choose("/dev/vdb", "virtio", disks, "new-serial")
+    assert device_names.choose(None, "virtio", disks, "new-serial") == ("vda", "virtio")
 
 
 def test_host_iscsi_is_a_block_disk_with_nova_defaults():

@@ -1,4 +1,5 @@
-"""The store adapter on a real SQLite file and a real PostgreSQL, and the 20-process race."""
+"""The store adapter on a real SQLite file, and the 20-process race (PostgreSQL: the same
+cases in tests/integration/test_records_store_postgresql.py)."""
 import json
 import multiprocessing
 
@@ -19,11 +20,10 @@ def vol_id(n):
     return "00000000-0000-4000-8000-%012d" % n
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return "sqlite:///%s" % (tmp_path / "records.sqlite")
-    return request.getfixturevalue("pg_url")
+@pytest.fixture(params=["sqlite"])
+def store_url(tmp_path):
+    # The same cases on PostgreSQL: tests/integration/test_records_store_postgresql.py.
+    return "sqlite:///%s" % (tmp_path / "records.sqlite")
 
 
 def reserve(url, volume, **extra):

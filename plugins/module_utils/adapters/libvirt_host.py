@@ -1,18 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The one adapter to libvirt (libvirt-python; never ``virsh``).
+"""Adapter: the one file that talks to libvirt (libvirt-python; never ``virsh``).
 
 Nova's ``nova/virt/libvirt/host.py`` and ``guest.py`` in small: look a domain up,
 read its live and persistent XML, attach/detach a device with the live and config
 flags, confirm a live detach by polling the live XML (libvirt reports success while
 a guest that ignores the unplug keeps the disk), and keep private libvirt secrets.
-No Nova rule lives here.
+No Nova rule lives here, and no libvirt object leaves this file: callers get a ``Guest``
+(Nova's ``guest.Guest`` in small, wrapping the domain), strings and dicts.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import time
 import traceback
 import xml.etree.ElementTree as ET
@@ -42,6 +44,16 @@ def _quiet(_ctx, _err):
     """libvirt prints every error on stderr by default; we raise them instead."""
 
 
+@contextlib.contextmanager
+def connected(uri):
+    """A LibvirtHost for the length of a ``with`` block."""
+    host = LibvirtHost(uri)
+    try:
+        yield host
+    finally:
+        host.close()
+
+
 class LibvirtHost(object):
     def __init__(self, uri="qemu:///system"):
         if not HAS_LIBVIRT:
@@ -61,13 +73,16 @@ class LibvirtHost(object):
 
     # ---- domains -----------------------------------------------------------------
     def domain(self, name_or_uuid):
+        if "\0" in str(name_or_uuid):
+            # libvirt-python raises ValueError on a NUL; no domain can be named so.
+            raise InstanceNotFound(name_or_uuid.replace("\0", "\\0"))
         try:
             if len(name_or_uuid) == 36 and name_or_uuid.count("-") == 4:
                 try:
-                    return self.conn.lookupByUUIDString(name_or_uuid)
+                    return Guest(self, self.conn.lookupByUUIDString(name_or_uuid))
                 except libvirt.libvirtError:
                     pass
-            return self.conn.lookupByName(name_or_uuid)
+            return Guest(self, self.conn.lookupByName(name_or_uuid))
         except libvirt.libvirtError as err:
             if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 raise InstanceNotFound(name_or_uuid)
@@ -75,10 +90,12 @@ class LibvirtHost(object):
 
     def find_domain(self, uuid=None, name=None):
         """The domain with *uuid* (or *name*), or None."""
+        if "\0" in str(uuid or name):
+            return None
         try:
             if uuid:
-                return self.conn.lookupByUUIDString(uuid)
-            return self.conn.lookupByName(name)
+                return Guest(self, self.conn.lookupByUUIDString(uuid))
+            return Guest(self, self.conn.lookupByName(name))
         except libvirt.libvirtError as err:
             if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None
@@ -86,104 +103,16 @@ class LibvirtHost(object):
 
     def define(self, domain_xml):
         try:
-            return self.conn.defineXML(domain_xml)
+            return Guest(self, self.conn.defineXML(domain_xml))
         except libvirt.libvirtError as err:
             raise VirtblockError("libvirt could not define the domain: %s" % err.get_error_message())
-
-    @staticmethod
-    def start(dom):
-        try:
-            dom.create()
-        except libvirt.libvirtError as err:
-            raise VirtblockError("libvirt could not start the domain: %s" % err.get_error_message())
-
-    @staticmethod
-    def destroy(dom):
-        """Nova's ``guest.poweroff`` / ``_destroy``: a hard stop."""
-        try:
-            if dom.isActive():
-                dom.destroy()
-        except libvirt.libvirtError as err:
-            if err.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
-                raise VirtblockError("libvirt could not stop the domain: %s" % err.get_error_message())
-
-    @staticmethod
-    def undefine(dom):
-        """Nova's ``_undefine_domain``: managed save and snapshot metadata go with it."""
-        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
-        try:
-            dom.undefineFlags(flags)
-        except libvirt.libvirtError as err:
-            raise VirtblockError("libvirt could not undefine the domain: %s" % err.get_error_message())
-
-    @staticmethod
-    def is_running(dom):
-        return bool(dom.isActive())
-
-    @staticmethod
-    def xml(dom, live):
-        flags = 0 if live else libvirt.VIR_DOMAIN_XML_INACTIVE
-        return dom.XMLDesc(flags)
-
-    @staticmethod
-    def attach(dom, disk_xml, live, config):
-        flags = ((libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
-                 | (libvirt.VIR_DOMAIN_AFFECT_CONFIG if config else 0))
-        try:
-            dom.attachDeviceFlags(disk_xml, flags)
-        except libvirt.libvirtError as err:
-            raise VirtblockError("libvirt could not attach the disk (%s): %s"
-                                 % ("live" if live else "config", err.get_error_message()))
-
-    @staticmethod
-    def detach_config(dom, disk_xml):
-        try:
-            dom.detachDeviceFlags(disk_xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        except libvirt.libvirtError as err:
-            if err.get_error_code() != libvirt.VIR_ERR_DEVICE_MISSING:
-                raise VirtblockError("libvirt could not remove the disk from the domain config: %s"
-                                     % err.get_error_message())
-
-    def detach_live(self, dom, disk_xml, still_there, dev, instance, attempts, timeout,
-                    interval=0.1):
-        """Nova's ``_detach_with_retry`` for the live domain: ask, then poll the live XML
-        with *still_there(live_xml)* until the disk is gone, up to *attempts* times
-        *timeout* seconds. Raises DeviceDetachFailed with Nova's wording."""
-        alias = None
-        for _attempt in range(max(1, attempts)):
-            if not still_there(self.xml(dom, True)):
-                return
-            try:
-                dom.detachDeviceFlags(disk_xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
-            except libvirt.libvirtError as err:
-                message = err.get_error_message() or ""
-                if err.get_error_code() == libvirt.VIR_ERR_DEVICE_MISSING:
-                    return
-                if not any(text in message for text in _UNPLUG_PENDING):
-                    if not dom.isActive():
-                        return   # the domain stopped: nothing live left to detach
-                    raise DeviceDetachFailed(dev, message)
-            deadline = time.monotonic() + timeout
-            while True:
-                live = self.xml(dom, True) if dom.isActive() else None
-                if live is None or not still_there(live):
-                    return
-                alias = alias or _alias_of(live, dev)
-                if time.monotonic() >= deadline:
-                    break
-                time.sleep(interval)
-        raise DeviceDetachFailed(dev, (
-            "Run out of retry while detaching device %s with device alias %s from instance %s "
-            "from the live domain config. Device is still attached to the guest."
-            % (dev, alias, instance)))
 
     # ---- secrets -------------------------------------------------------------------
     def _usage_type(self, usage_type):
         return {"iscsi": libvirt.VIR_SECRET_USAGE_TYPE_ISCSI,
                 "ceph": libvirt.VIR_SECRET_USAGE_TYPE_CEPH}[usage_type]
 
-    def find_secret(self, usage_type, usage_id):
+    def _lookup_secret(self, usage_type, usage_id):
         try:
             return self.conn.secretLookupByUsage(self._usage_type(usage_type), usage_id)
         except libvirt.libvirtError as err:
@@ -198,7 +127,7 @@ class LibvirtHost(object):
         command line. A private secret cannot be read back, so an existing one is
         re-set each time (not reported as a change).
         """
-        secret = self.find_secret(usage_type, usage_id)
+        secret = self._lookup_secret(usage_type, usage_id)
         if secret is not None:
             if not dry_run:
                 secret.setValue(value.encode("utf-8"))
@@ -218,8 +147,18 @@ class LibvirtHost(object):
             raise
         return secret.UUIDString(), True
 
+    def find_secret(self, usage_type, usage_id):
+        """The uuid of the secret for *usage_id*, or None."""
+        secret = self._lookup_secret(usage_type, usage_id)
+        return secret.UUIDString() if secret is not None else None
+
+    def secret_xml(self, usage_type, usage_id):
+        """The secret's XML (never its value), or None."""
+        secret = self._lookup_secret(usage_type, usage_id)
+        return secret.XMLDesc() if secret is not None else None
+
     def delete_secret(self, usage_type, usage_id, dry_run=False):
-        secret = self.find_secret(usage_type, usage_id)
+        secret = self._lookup_secret(usage_type, usage_id)
         if secret is None:
             return False
         if not dry_run:
@@ -242,12 +181,104 @@ class LibvirtHost(object):
     def secret_in_use(self, uuid, exclude_domain=None):
         """True when any domain (live or config) other than *exclude_domain* uses it."""
         for dom in self.conn.listAllDomains():
-            if exclude_domain is not None and dom.UUIDString() == exclude_domain.UUIDString():
+            guest = Guest(self, dom)
+            if exclude_domain is not None and guest.uuid == exclude_domain.uuid:
                 continue
-            for live in ((True, False) if dom.isActive() else (False,)):
-                if uuid in self.xml(dom, live):
+            for live in ((True, False) if guest.is_running() else (False,)):
+                if uuid in guest.xml(live):
                     return True
         return False
+
+
+class Guest(object):
+    """One domain (Nova's ``nova/virt/libvirt/guest.py``): what the drivers may do with it."""
+
+    def __init__(self, host, dom):
+        self._host = host
+        self._dom = dom
+        self.uuid = dom.UUIDString()
+        self.name = dom.name()
+
+    def is_running(self):
+        return bool(self._dom.isActive())
+
+    def xml(self, live):
+        flags = 0 if live else libvirt.VIR_DOMAIN_XML_INACTIVE
+        return self._dom.XMLDesc(flags)
+
+    def start(self):
+        try:
+            self._dom.create()
+        except libvirt.libvirtError as err:
+            raise VirtblockError("libvirt could not start the domain: %s" % err.get_error_message())
+
+    def destroy(self):
+        """Nova's ``guest.poweroff`` / ``_destroy``: a hard stop."""
+        try:
+            if self._dom.isActive():
+                self._dom.destroy()
+        except libvirt.libvirtError as err:
+            if err.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+                raise VirtblockError("libvirt could not stop the domain: %s" % err.get_error_message())
+
+    def undefine(self):
+        """Nova's ``_undefine_domain``: managed save and snapshot metadata go with it."""
+        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+        try:
+            self._dom.undefineFlags(flags)
+        except libvirt.libvirtError as err:
+            raise VirtblockError("libvirt could not undefine the domain: %s" % err.get_error_message())
+
+    def attach(self, disk_xml, live, config):
+        flags = ((libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
+                 | (libvirt.VIR_DOMAIN_AFFECT_CONFIG if config else 0))
+        try:
+            self._dom.attachDeviceFlags(disk_xml, flags)
+        except libvirt.libvirtError as err:
+            raise VirtblockError("libvirt could not attach the disk (%s): %s"
+                                 % ("live" if live else "config", err.get_error_message()))
+
+    def detach_config(self, disk_xml):
+        try:
+            self._dom.detachDeviceFlags(disk_xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        except libvirt.libvirtError as err:
+            if err.get_error_code() != libvirt.VIR_ERR_DEVICE_MISSING:
+                raise VirtblockError("libvirt could not remove the disk from the domain config: %s"
+                                     % err.get_error_message())
+
+    def detach_live(self, disk_xml, still_there, dev, attempts, timeout, interval=0.1):
+        """Nova's ``_detach_with_retry`` for the live domain: ask, then poll the live XML
+        with *still_there(live_xml)* until the disk is gone, up to *attempts* times
+        *timeout* seconds. Raises DeviceDetachFailed with Nova's wording."""
+        dom = self._dom
+        alias = None
+        for _attempt in range(max(1, attempts)):
+            if not still_there(self.xml(True)):
+                return
+            try:
+                dom.detachDeviceFlags(disk_xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            except libvirt.libvirtError as err:
+                message = err.get_error_message() or ""
+                if err.get_error_code() == libvirt.VIR_ERR_DEVICE_MISSING:
+                    return
+                if not any(text in message for text in _UNPLUG_PENDING):
+                    if not dom.isActive():
+                        return   # the domain stopped: nothing live left to detach
+                    raise DeviceDetachFailed(dev, message)
+            deadline = time.monotonic() + timeout
+            while True:
+                live = self.xml(True) if dom.isActive() else None
+                if live is None or not still_there(live):
+                    return
+                alias = alias or _alias_of(live, dev)
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(interval)
+        raise DeviceDetachFailed(dev, (
+            "Run out of retry while detaching device %s with device alias %s from instance %s "
+            "from the live domain config. Device is still attached to the guest."
+            % (dev, alias, self.uuid)))
 
 
 def _alias_of(domain_xml, dev):

@@ -104,7 +104,12 @@ class LiveTarget(object):
                 and self.luns.get(LUN) == os.path.realpath(spec.backing_store)
                 and sorted(self.accounts) == sorted(spec.usernames)
                 and sorted(self.acls) == sorted(spec.acl_addresses + spec.initiator_names)
-                and (self.bsoflags.get(LUN) or None) == (spec.bsoflags or None))
+                and _flags(self.bsoflags.get(LUN)) == _flags(spec.bsoflags))
+
+
+def _flags(text):
+    """A set of backing store flags from the file's ``direct,sync`` or tgtd's ``sync:direct``."""
+    return frozenset(flag for flag in re.split(r"[,: ]+", text or "") if flag)
 
 
 def parse_show_targets(text):
@@ -269,7 +274,8 @@ class TgtAdmin(object):
             if spec.bs_type:
                 lun_params.append(("bstype", spec.bs_type))
             if spec.bsoflags:
-                lun_params.append(("bsoflags", spec.bsoflags))
+                # tgtd separates flags with ':' (its request already uses ',').
+                lun_params.append(("bsoflags", ":".join(sorted(_flags(spec.bsoflags)))))
             self.request("device", "new", lun_params, tid=tid, lun=LUN, what="new LUN %d" % LUN)
             if not spec.write_cache:
                 self.request("device", "update", [("mode_page", WRITE_CACHE_OFF_MODE_PAGE)],

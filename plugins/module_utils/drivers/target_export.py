@@ -45,7 +45,15 @@ class TargetExport(object):
             text = tgt_config.fill_secrets(rendered, user, secret)
         else:
             text = rendered
-        spec = tgt_config.parse(text)
+        try:
+            spec = tgt_config.parse(text)
+        except VirtblockError as err:
+            # A template that puts {{ chap_password }} where a path belongs must not
+            # make the message carry the secret (or the CHAP user) it was filled with.
+            if credentials:
+                err.msg = tgt_config.mask_values(err.msg, credentials)
+                err.args = (err.msg,)
+            raise
         if spec.iqn != self.iqn:
             raise InvalidInput("the target template renders target %s, expected %s" % (spec.iqn, self.iqn))
         if use_chap_auth and spec.usernames != [credentials[0]]:

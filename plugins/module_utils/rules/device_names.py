@@ -1,7 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Guest device names as Nova chooses them. Pure functions, no I/O.
+"""Rules: guest device names as Nova chooses them, the one file for them. Pure, no I/O.
+
+From ``nova/block_device.py`` (``match_device``, ``prepend_dev``, ``strip_dev``,
+``generate_device_letter``) and ``nova/virt/libvirt/blockinfo.py``
+(``get_dev_prefix_for_disk_bus``, ``get_disk_bus_for_disk_dev``,
+``get_dev_count_for_disk_bus``): ONE bus -> prefix table (``BUS_PREFIX``), one error per
+case (unknown bus: ``InvalidBDMDiskBus``; a name that is no device path or is not the
+bus's: ``InvalidDevicePath``; a name taken: ``DevicePathInUse``; the bus full:
+``TooManyDiskDevices``).
 
 - ``match_device``: Nova's ``block_device.match_device`` (what the compute API checks a
   requested device against before anything else: ``InvalidDevicePath``).
@@ -15,6 +23,12 @@
 
 The names in use are what the caller gathers: the instance's block_device_mapping rows
 plus the target devs the live domain reports (``vda`` or ``/dev/vda``, both accepted).
+
+In Nova the device name is chosen once, by ``reserve_block_device_name``, and the libvirt
+driver is handed it. The same here: the roles reserve it with ``bdm_record``
+(``next_device_name``) and pass it to ``libvirt_disk_attach``; when that module is used on
+its own without ``device``, ``choose`` asks the same ``next_device_name`` with the domain's
+disks as the names in use. There is no second naming policy.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,10 +45,15 @@ _DEVICE_RE = re.compile(r"^(/dev/x?[a-z]?d?)([a-z]+)[0-9]*$")
 # nova.objects.fields.DiskBus.ALL
 DISK_BUSES = ("fdc", "ide", "sata", "scsi", "usb", "virtio", "xen", "lxc", "uml")
 
-_PREFIXES = {
+# blockinfo.get_dev_prefix_for_disk_bus (without [libvirt] disk_prefix): lxc has no prefix.
+BUS_PREFIX = {
     "fdc": "fd", "ide": "hd", "sata": "sd", "scsi": "sd", "usb": "sd",
     "virtio": "vd", "xen": "xvd", "uml": "ubd", "lxc": None,
 }
+# blockinfo.get_disk_bus_for_disk_dev for kvm/qemu: "sd" could be scsi, sata or usb;
+# Nova picks scsi, so do we.
+PREFIX_BUS = {"hd": "ide", "sd": "scsi", "vd": "virtio", "fd": "fdc", "xvd": "xen", "ubd": "uml"}
+
 
 
 def prepend_dev(name):
@@ -77,12 +96,21 @@ def index_to_letters(index):
 
 
 def dev_prefix_for_disk_bus(disk_bus):
-    if disk_bus not in _PREFIXES:
-        raise InvalidBDMDiskBus(disk_bus)
-    prefix = _PREFIXES[disk_bus]
+    """Nova raises ``InternalError("Unable to determine disk prefix for ...")`` here, after
+    its API refused the bus; we have no API in front, so the API's error is raised here."""
+    prefix = BUS_PREFIX.get(disk_bus)
     if prefix is None:
         raise InvalidBDMDiskBus(disk_bus)
     return prefix
+
+
+def split_name(dev):
+    """``vdb`` -> (``vd``, ``b``); None when it is not a whole-disk name of a known prefix."""
+    for prefix in sorted(PREFIX_BUS, key=len, reverse=True):
+        rest = dev[len(prefix):]
+        if dev.startswith(prefix) and re.match(r"^[a-z]+$", rest):
+            return prefix, rest
+    return None
 
 
 def dev_count_for_disk_bus(disk_bus, max_disk_devices_to_attach=-1):
@@ -126,3 +154,48 @@ def next_device_name(disk_bus, names_in_use, requested=None, max_disk_devices_to
         if name not in taken:
             return "/dev/" + name
     raise TooManyDiskDevices(maximum)
+
+
+def validate_requested(device, bus=None):
+    """Check a requested ``/dev/<name>`` as the Nova API does; return (name, bus).
+
+    Nova's ``match_device`` rejects names without ``/dev/``, upper case and names
+    like ``/dev/nvme0n1``; partitions (``/dev/vdb1``) are refused too, a volume is a
+    whole disk. A name whose prefix is not the bus's (``/dev/sdb`` on virtio) is refused.
+    When *bus* is None it comes from the prefix (``get_disk_bus_for_disk_dev``).
+    """
+    if not match_device(device):
+        raise InvalidDevicePath(device)
+    name = strip_dev(device)
+    parts = split_name(name)
+    if parts is None:
+        raise InvalidDevicePath(device, "A volume's device must be a whole disk named "
+                                "<prefix><letters> (e.g. /dev/vdb).")
+    prefix = parts[0]
+    if bus is None:
+        bus = PREFIX_BUS[prefix]
+    elif dev_prefix_for_disk_bus(bus) != prefix:
+        raise InvalidDevicePath(device, "Disks on bus %s are named %s*."
+                                % (bus, dev_prefix_for_disk_bus(bus)))
+    return name, bus
+
+
+def choose(requested, bus, disks, serial):
+    """The target device for the volume *serial* on a domain (``libvirt_disk_attach``).
+
+    *disks* is ``[{"dev": ..., "serial": ...}, ...]`` from the domain (live and
+    persistent together). The volume's own device when it is there already; else the
+    requested one (DevicePathInUse when another disk has it); else the one
+    ``bdm_record`` would reserve (``next_device_name``) with the domain's disks in use.
+    Returns (dev, bus).
+    """
+    for disk in disks:
+        if serial and disk.get("serial") == serial:
+            return disk["dev"], disk.get("bus") or bus
+    if requested:
+        name, bus = validate_requested(requested, bus)
+        if any(d["dev"] == name for d in disks):
+            raise DevicePathInUse(requested)
+        return name, bus
+    bus = bus or "virtio"
+    return strip_dev(next_device_name(bus, [d["dev"] for d in disks])), bus

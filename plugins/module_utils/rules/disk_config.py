@@ -213,6 +213,35 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
     return {"disk": disk}
 
 
+CHAP_USER_MASK = "********"
+
+
+def mask_chap_user(connection_info):
+    """A copy for output with the CHAP user name masked: half of the credentials, it is
+    not shown (bdm_info, -vvv); the stored row keeps it (disconnect and reattach read it)."""
+    if not isinstance(connection_info, dict) or not isinstance(connection_info.get("data"), dict):
+        return connection_info
+    if connection_info.get("driver_volume_type") not in ("iscsi", "iser"):
+        return connection_info
+    data = dict(connection_info["data"])
+    for key in ("auth_username", "discovery_auth_username"):
+        if data.get(key):
+            data[key] = CHAP_USER_MASK
+    return dict(connection_info, data=data)
+
+
+def mask_auth_username(disk_xml):
+    """A ``<disk>`` text for output with the iSCSI ``<auth username>`` masked."""
+    if not disk_xml or "<auth" not in disk_xml:
+        return disk_xml
+    disk = _parse(disk_xml)
+    auth = disk.find("auth")
+    secret = disk.find("auth/secret")
+    if auth is not None and (secret is None or secret.get("type") == "iscsi"):
+        auth.set("username", CHAP_USER_MASK)
+    return to_text(disk)
+
+
 def secrets_of(connection_info):
     """The secret values in a connection_info (to mask them in logs and results)."""
     data = (connection_info or {}).get("data") if isinstance(connection_info, dict) else None

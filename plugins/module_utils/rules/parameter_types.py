@@ -28,6 +28,8 @@ MAX_PCIE_PORTS = 28
 # module that waits more than an hour for one device is a hung task.
 MAX_TIMEOUT = 3600.0
 MAX_ATTEMPTS = 100
+# The largest file-backed disk or volume: ext4's largest file.
+MAX_FILE_BYTES = 16 << 40
 
 # nova/network/model.py VIF_MODEL_* that nova/virt/libvirt/vif.py accepts for qemu/kvm
 # (is_vif_model_valid_for_virt).

@@ -107,6 +107,13 @@ def mask_secrets(text, passwords):
     return re.sub(r"(incominguser\s+\S+\s+)\S+", r"\1" + MASK, text)
 
 
+def mask_values(text, values):
+    """*text* with every one of *values* (CHAP user and password) replaced by the mask."""
+    for value in sorted((v for v in values if v), key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
+
+
 def existing_chap(text):
     """The (user, password) of the first ``incominguser`` in a target file, as
     Cinder's ``_get_target_chap_auth`` reads them back; ``(None, None)`` if none."""

@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from support import ports
+
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import ServiceUnavailable
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin, TgtError
@@ -56,8 +58,11 @@ def test_a_failed_create_leaves_nothing(tgtd, spec):
 
 
 def test_no_tgtd_is_a_clear_error():
-    with pytest.raises(ServiceUnavailable) as err:
-        TgtAdmin(control_port=98).ping()
+    # A control port no tgtd answers on (not a fixed one: another session's tgtd may hold it).
+    with ports.machine_lock():
+        idle_port = ports.free_tgtd_control_port()
+        with pytest.raises(ServiceUnavailable) as err:
+            TgtAdmin(control_port=idle_port).ping()
     assert "tgtd is not running" in str(err.value)
 
 

@@ -25,8 +25,8 @@ def test_secret_is_private_created_once_and_deleted_when_unused(host, virt):
         assert created and made == wanted
         again, created_again = host.ensure_secret("iscsi", usage, str(uuid.uuid4()), "Pa55word-vbtest", "vbtest")
         assert again == wanted and not created_again
-        secret = host.find_secret("iscsi", usage)
-        assert "private='yes'" in secret.XMLDesc() and "Pa55word" not in secret.XMLDesc()
+        secret_xml = host.secret_xml("iscsi", usage)
+        assert "private='yes'" in secret_xml and "Pa55word" not in secret_xml
         assert host.delete_unused_secret(wanted) is True
         assert host.find_secret("iscsi", usage) is None
     finally:
@@ -49,9 +49,9 @@ def test_unknown_domain_and_unreachable_libvirtd(host):
 
 def test_domain_found_by_uuid_and_name(host, virt):
     dom = virt.define()
-    assert host.domain(dom.UUIDString()).name() == dom.name()
-    assert host.domain(dom.name()).UUIDString() == dom.UUIDString()
-    assert host.is_running(host.domain(dom.name())) is False
+    assert host.domain(dom.UUIDString()).name == dom.name()
+    assert host.domain(dom.name()).uuid == dom.UUIDString()
+    assert host.domain(dom.name()).is_running() is False
 
 
 def test_os_brick_connector_properties_in_process_without_sudo():

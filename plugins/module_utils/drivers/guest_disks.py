@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Driver: a guest's disks (Nova's libvirt driver ``attach_volume`` / ``detach_volume``).
+
+The disk rules (``rules/disk_config``, ``rules/device_names``) carried out through the
+libvirt adapter: hot-plug a volume's ``<disk>`` live and persistent with its secret,
+detach it and confirm the removal, list a domain's disks, drop a volume's CHAP secret.
+Modules get dicts and XML strings; libvirt objects stay in the adapter.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
+    LIBVIRT_ARGUMENT_SPEC, connected)
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+    InstanceNotFound, InvalidInput, VolumeAttachFailed)
+
+__all__ = ["LIBVIRT_ARGUMENT_SPEC", "domain_info", "set_disk", "remove_volume_secret"]
+
+
+def domain_info(uri, domain):
+    """What ``libvirt_domain_info`` reports: the domain's disks, persistent and live."""
+    with connected(uri) as host:
+        try:
+            guest = host.domain(domain)
+        except InstanceNotFound:
+            return dict(exists=False, running=False, device_names=[], disks=[])
+        running = guest.is_running()
+        disks = disk_config.parse_disks(guest.xml(False))
+        if running:
+            disks += disk_config.parse_disks(guest.xml(True))
+    by_dev = {}
+    for disk in disks:
+        if disk["dev"]:
+            by_dev.setdefault(disk["dev"], dict(dev=disk["dev"], bus=disk["bus"], serial=disk["serial"]))
+    return dict(exists=True, running=running, uuid=guest.uuid, name=guest.name,
+                device_names=sorted(by_dev), disks=[by_dev[dev] for dev in sorted(by_dev)])
+
+
+def set_disk(params, serial, check_mode):
+    """Attach (``state=attached``) or detach the volume *serial* on ``params["domain"]``.
+
+    Returns ``(changed, before_xml, after_xml, disk, extra)``: *disk* the description of
+    the disk concerned (None when there is none), *extra* more result keys."""
+    with connected(params["uri"]) as host:
+        guest = host.domain(params["domain"])
+        running = guest.is_running()
+        config = disk_config.parse_disks(guest.xml(False))
+        live = disk_config.parse_disks(guest.xml(True)) if running else []
+        if params["state"] == "attached":
+            out = _attach(host, guest, params, serial, running, config, live, check_mode)
+        else:
+            out = _detach(host, guest, params, serial, config, live, check_mode)
+    out[4]["live"] = running
+    return out
+
+
+def _attach(host, guest, p, serial, running, config, live, check_mode):
+    kind, data = disk_config.validate(p["connection_info"], p["iscsi_initiator"])
+    if p["disk_xml"] is None:
+        raise InvalidInput("disk_xml is rendered by the libvirt_disk_attach action plugin; "
+                           "run the module through Ansible, not on its own")
+    in_config = disk_config.find_serial(config, serial)
+    in_live = disk_config.find_serial(live, serial)
+    dev, _bus = device_names.choose(p["device"], disk_config.rendered_bus(p["disk_xml"]),
+                                    config + live, serial)
+    source = data.get("device_path") if kind in ("local", "iscsi_host") else None
+    usage = disk_config.secret_usage(kind, data)
+    secret_value = None
+    secret_uuid = None
+    if usage:
+        secret_value = data.get("auth_password") if usage[0] == "iscsi" else p["rbd_key"]
+        secret_uuid = host.find_secret(*usage)
+    xml, desc = disk_config.finalize(
+        p["disk_xml"], dev, serial,
+        direct_io=files.supports_direct_io(source) if source else True,
+        secret=secret_uuid,
+        source_is_file=bool(kind == "local" and source and os.path.isfile(source)))
+    current = in_config or in_live
+    if current and current["source"] != desc["source"]:
+        raise VolumeAttachFailed(serial, "it is attached at /dev/%s with another source; "
+                                 "detach it first" % current["dev"])
+    need_config = in_config is None
+    need_live = running and in_live is None
+    created = False
+    if usage and secret_value:
+        secret_uuid, created = host.ensure_secret(
+            usage[0], usage[1], disk_config.secret_of(xml)[1], secret_value,
+            "virtblock volume %s" % serial, dry_run=check_mode)
+    if (need_config or need_live) and not check_mode:
+        try:
+            guest.attach(xml, live=need_live, config=need_config)
+        except Exception:
+            if created:
+                host.delete_secret(*usage)
+            raise
+    before = current["xml"] if current else ""
+    after = xml if (need_config or need_live) else before
+    return (need_config or need_live or created, before, after,
+            desc if not current else current, dict(secret_uuid=secret_uuid))
+
+
+def _detach(host, guest, p, serial, config, live, check_mode):
+    in_config = disk_config.find_serial(config, serial)
+    in_live = disk_config.find_serial(live, serial)
+    current = in_config or in_live
+    if current is None:
+        return False, "", "", None, {}
+    if not check_mode:
+        if in_config:
+            guest.detach_config(in_config["xml"])
+        if in_live:
+            guest.detach_live(
+                in_live["xml"],
+                lambda xml: disk_config.find_serial(disk_config.parse_disks(xml), serial) is not None,
+                in_live["dev"], p["detach_attempts"], p["detach_timeout"])
+        secret = disk_config.secret_of(current["xml"])
+        # Nova drops the iSCSI CHAP secret on disconnect; ceph secrets are shared.
+        if secret and secret[0] == "iscsi":
+            host.delete_unused_secret(secret[1])
+    return True, current["xml"], "", current, {}
+
+
+def remove_volume_secret(uri, connection_info, check_mode):
+    """``libvirt_secret`` state=absent: drop the volume's iSCSI secret unless a domain uses it."""
+    data = connection_info.get("data") or {}
+    if connection_info.get("driver_volume_type") != "iscsi" or not data.get("target_iqn"):
+        return dict(changed=False, in_use=False)
+    usage = disk_config.secret_usage("iscsi_qemu", data)
+    if usage is None:
+        return dict(changed=False, in_use=False)
+    with connected(uri) as host:
+        uuid = host.find_secret(*usage)
+        if uuid is None:
+            return dict(changed=False, in_use=False)
+        if host.secret_in_use(uuid):
+            return dict(changed=False, in_use=True, secret_uuid=uuid)
+        if not check_mode:
+            host.delete_unused_secret(uuid)
+        return dict(changed=True, in_use=False, secret_uuid=uuid)
