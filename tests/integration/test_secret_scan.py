@@ -126,6 +126,8 @@ def test_attach_and_detach_with_vvv_diff_leave_no_secret_outside_0600_files(atta
             count = data.count(secret.encode())
             if count:
                 found["%s in %s" % (secret_name, place)] = count
+                at = data.index(secret.encode())
+                print("\n%s in %s: ...%r..." % (secret_name, place, data[max(0, at - 600):at + 100]))
     print("\nsecret scan: %d places, %d bytes, %d syslog lines, occurrences: %s"
           % (len(places), sum(len(d) for d in places.values()), syslog.count(b"\n"), found or 0))
     assert found == {}

@@ -104,7 +104,8 @@ def mask_secrets(text, passwords):
     for password in passwords:
         if password:
             text = text.replace(password, MASK)
-    return re.sub(r"(incominguser\s+\S+\s+)\S+", r"\1" + MASK, text)
+    # The user as well: half of the credentials (issue 14, -vvv of detach and delete).
+    return re.sub(r"(incominguser\s+)\S+(\s+)\S+", r"\1" + MASK + r"\2" + MASK, text)
 
 
 def mask_values(text, values):
