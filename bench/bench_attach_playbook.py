@@ -2,13 +2,13 @@
 """playbooks/attach_volume.yml beside bench/raw_attach.sh (the same steps with sqlite3, tgtadm
 and virsh), a no-op rerun beside the first run, and 20 volumes attached in one play.
 
-All in one run on one host, against a private tgtd (127.0.0.6, control port 47), libvirtd and
+All in one run on one host, against a private tgtd (a free control port and loopback portal,
+as the tests' own: tests/support/tgtd.py), libvirtd and
 a SQLite store in a temporary directory; each round uses a fresh running domain (no guest OS).
 
     scripts/bench.sh attach_playbook [ROUNDS] [MANY]
 """
 
-import json
 import os
 import shutil
 import statistics
@@ -20,28 +20,20 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-os.environ.setdefault("VIRTBLOCK_TEST_TGT_PORT", "47")
-os.environ.setdefault("VIRTBLOCK_TEST_PORTAL_IP", "127.0.0.6")
 
+from support.ansible_run import run_playbook  # noqa: E402
 from support.libvirtd import Libvirt  # noqa: E402
-from support.tgtd import Tgtd  # noqa: E402
+from support.tgtd import start_private  # noqa: E402
 
 RAW = os.path.join(ROOT, "bench", "raw_attach.sh")
 
 
 def playbook(name, settings, **extra):
-    """Runs one playbook; returns (seconds, changed count of the play recap)."""
-    variables = dict(settings, **extra)
-    argv = ["ansible-playbook", "-i", "localhost,", "-c", "local", name,
-            "-e", json.dumps(variables)]
-    start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode:
-        raise SystemExit("%s failed:\n%s" % (name, done.stdout[-3000:]))
-    recap = done.stdout.rsplit("PLAY RECAP", 1)[1]
-    changed = int(recap.split("changed=", 1)[1].split()[0])
-    return elapsed, changed
+    """Runs one playbook through the tests' runner; returns (seconds, changed count)."""
+    run = run_playbook(os.path.join(ROOT, name), dict(settings, **extra), inventory="localhost,")
+    if not run.ok:
+        raise SystemExit("%s failed: %s\n%s" % (name, run.msg, run.stdout[-3000:]))
+    return run.seconds, run.changed
 
 
 def raw(settings, tgtd, volume_id, domain, tid, conf_dir):
@@ -65,7 +57,7 @@ def drop_raw_secrets(virt, iqns):
 def main(rounds=3, many=20):
     base = tempfile.mkdtemp(prefix="vbbench-", dir="/var/tmp")
     os.chmod(base, 0o755)
-    tgtd = Tgtd(os.path.join(base, "tgtd"))
+    tgtd = start_private(os.path.join(base, "tgtd"))
     virt = Libvirt()
     raw_conf = os.path.join(base, "raw")
     os.makedirs(raw_conf)
@@ -86,8 +78,6 @@ def main(rounds=3, many=20):
                 for v in [p[1] for p in pairs] + raw_batch]
     firsts, reruns, raws = [], [], []
 
-    tgtd.stop()
-    tgtd.start()
     try:
         playbook("bench/prepare_volumes.yml", settings, bench_volume_ids=every)
         for index, (mine, theirs) in enumerate(pairs):

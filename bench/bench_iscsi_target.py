@@ -4,7 +4,7 @@
 Measures what iscsi_target does on the storage host for a first export of one volume —
 part: fill secrets, parse, ask tgtd for its targets, write the file atomically, create
 the target, its LUN 1, CHAP account and ACL — in-process, against a private tgtd
-(control port 13, portal 127.0.0.4:3260). For comparison it times Cinder's way,
+(a free control port and loopback portal, as the tests' own: tests/support/tgtd.py). For comparison it times Cinder's way,
 `tgt-admin --update IQN`, on the same tgtd. Run: scripts/bench.sh iscsi_target
 """
 
@@ -18,6 +18,7 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config  # noqa: E402
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import target_iqn  # noqa: E402
@@ -25,16 +26,9 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_e
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin  # noqa: E402
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import (  # noqa: E402
     COLLECTION_TEMPLATES, render_file)
+from support.tgtd import start_private  # noqa: E402
 
-PORT = 13
 SAMPLES = 20
-
-
-def services(action, base):
-    env = dict(os.environ, TGT_CONTROL_PORT=str(PORT), TGT_PORTAL="127.0.0.4:3260",
-               TGT_CONF="/nonexistent", TGT_LOG=os.path.join(base, "tgtd.log"))
-    subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), action, "tgtd"], env=env, check=True,
-                   capture_output=True)
 
 
 def apply_one(admin, base, backing):
@@ -54,7 +48,7 @@ def apply_one(admin, base, backing):
     return elapsed, noop
 
 
-def tgt_admin_update(base, backing):
+def tgt_admin_update(tgtd, base, backing):
     volume_id = str(uuid.uuid4())
     iqn = target_iqn(None, volume_id)
     conf = os.path.join(base, "cinder-%s.conf" % volume_id)
@@ -62,7 +56,7 @@ def tgt_admin_update(base, backing):
         handle.write("<target %s>\n    backing-store %s\n    driver iscsi\n    write-cache on\n</target>\n"
                      % (iqn, backing))
     start = time.perf_counter()
-    subprocess.run(["tgt-admin", "-C", str(PORT), "-c", conf, "--update", iqn], check=True, capture_output=True)
+    subprocess.run(["tgt-admin", "-C", str(tgtd.control_port), "-c", conf, "--update", iqn], check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -71,9 +65,8 @@ def main():
     backing = os.path.join(base, "lun")
     with open(backing, "wb") as handle:
         handle.truncate(1024 * 1024)
-    services("stop", base)
-    services("start", base)
-    admin = TgtAdmin(PORT)
+    tgtd = start_private(os.path.join(base, "tgtd"))
+    admin = TgtAdmin(tgtd.control_port)
     present = 0
     rows = []
     try:
@@ -83,12 +76,12 @@ def main():
                 present += 1
             applies, noops = zip(*[apply_one(admin, base, backing) for dummy in range(SAMPLES)])
             present += SAMPLES
-            cinder = [tgt_admin_update(base, backing) for dummy in range(5)]
+            cinder = [tgt_admin_update(tgtd, base, backing) for dummy in range(5)]
             present += 5
             rows.append((wanted, statistics.median(applies) * 1000, max(applies) * 1000,
                          statistics.median(noops) * 1000, statistics.median(cinder) * 1000))
     finally:
-        services("stop", base)
+        tgtd.stop()
     print("| targets present | apply one (median ms) | apply one (max ms) | no-op check (median ms) "
           "| tgt-admin --update IQN (median ms) |")
     print("|---|---|---|---|---|")

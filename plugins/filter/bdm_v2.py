@@ -35,7 +35,7 @@ options:
     description: The server's C(imageRef); empty for boot from volume.
     type: str
   flavor:
-    description: C(ephemeral_gb) and C(swap) (MiB) to check local disk sizes against.
+    description: C(ephemeral_gb) and C(swap) (MiB) to check local disk sizes against; as Nova's API does, the flavor's ephemeral disk and swap are added as blank local mappings when the request has none.
     type: dict
   max_local_block_devices:
     description: Nova's C(max_local_block_devices); below 0 means no limit.

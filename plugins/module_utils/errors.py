@@ -1,209 +1,215 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Errors raised by the rules and adapters, named after Nova's and Cinder's exceptions.
+"""Errors raised by the rules, adapters and drivers, in Nova's style (``nova/exception.py``).
 
-A module turns any of these into ``fail_json(msg=...)``: the message is what the
-operator reads, so it carries Nova's or Cinder's wording where they have one.
+One base class, ``VirtblockError`` (Nova's ``NovaException``): a subclass only sets
+``msg_fmt``, and the message is ``msg_fmt % kwargs``. A module turns any of them into
+``fail_json(msg=...)``: the message is what the operator reads, so it carries Nova's or
+Cinder's wording where they have one, and the class name is Nova's or Cinder's.
+
+Where we differ from Nova: arguments may also be given by position, in the order the
+fields appear in ``msg_fmt`` (``InvalidInput("no size")``); a field not given formats as
+an empty string and the message is stripped, so an optional trailing ``%(reason)s`` adds
+detail only when there is some; keyword arguments that are no field of ``msg_fmt`` (such
+as tgtadm's error ``code``) are kept in ``kwargs`` as Nova keeps them; ``exception`` (a
+traceback for ``-vvv``) is kept in ``details`` for ``fail_json``.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
+_FAIL_JSON_KEYS = ("exception",)
+_FIELD_RE = re.compile(r"%\((\w+)\)")
+
 
 class VirtblockError(Exception):
-    """Base class: ``str(err)`` is the message shown to the operator."""
+    """Base class: ``str(err)`` (and ``err.msg``) is the message shown to the operator."""
 
-    def __init__(self, msg, **details):
-        super(VirtblockError, self).__init__(msg)
-        self.msg = msg
-        self.details = details
+    msg_fmt = "An unknown exception occurred."
+
+    def __init__(self, *args, **kwargs):
+        fields = list(dict.fromkeys(_FIELD_RE.findall(self.msg_fmt)))
+        message = kwargs.pop("message", None)
+        if args and not fields and message is None:
+            message, args = args[0], args[1:]   # Nova's ``message=``, given by position
+        if len(args) > len(fields):
+            raise TypeError("%s takes %d argument(s): %s"
+                            % (type(self).__name__, len(fields), ", ".join(fields)))
+        values = dict(zip(fields, args))
+        values.update((key, kwargs.pop(key)) for key in fields if key in kwargs)
+        self.details = dict((key, kwargs.pop(key)) for key in _FAIL_JSON_KEYS if key in kwargs)
+        self.kwargs = dict(values, **kwargs)
+        if message is None:
+            message = (self.msg_fmt % dict(
+                (key, "" if values.get(key) is None else values[key]) for key in fields)).strip()
+        self.msg = message
+        super(VirtblockError, self).__init__(message)
 
 
 class InvalidInput(VirtblockError):
     """Cinder/Nova ``InvalidInput``: bad request data."""
-
-    def __init__(self, reason):
-        super(InvalidInput, self).__init__("Invalid input received: %s" % reason)
+    msg_fmt = "Invalid input received: %(reason)s"
 
 
 class InvalidVolume(VirtblockError):
-    """Cinder ``InvalidVolume``."""
-
-    def __init__(self, reason):
-        super(InvalidVolume, self).__init__("Invalid volume: %s" % reason)
+    msg_fmt = "Invalid volume: %(reason)s"
 
 
 class VolumeBackendAPIException(VirtblockError):
-    """Cinder ``VolumeBackendAPIException``: the backend (tgt, qemu-img, LVM) failed."""
+    """The backend (tgt, qemu-img, LVM) failed."""
+    msg_fmt = "Bad or unexpected response from the storage volume backend API: %(data)s"
 
-    def __init__(self, data):
-        super(VolumeBackendAPIException, self).__init__(
-            "Bad or unexpected response from the storage volume backend API: %s" % data)
+
+class TgtError(VolumeBackendAPIException):
+    """tgtd refused a management request; ``kwargs["code"]`` is tgtadm's error code."""
+    msg_fmt = ("Bad or unexpected response from the storage volume backend API: "
+               "tgtd: %(what)s: %(error)s")
+
+    @property
+    def code(self):
+        return self.kwargs.get("code")
+
+
+class InvalidConnectorException(VirtblockError):
+    """Cinder ``InvalidConnectorException`` (a ``VolumeDriverException``)."""
+    msg_fmt = "Connector doesn't have required information: %(missing)s"
 
 
 class ISCSITargetCreateFailed(VirtblockError):
-    def __init__(self, volume_id, reason):
-        super(ISCSITargetCreateFailed, self).__init__(
-            "Failed to create iscsi target for volume %s: %s" % (volume_id, reason))
+    msg_fmt = "Failed to create iscsi target for volume %(volume_id)s: %(reason)s"
 
 
 class ISCSITargetRemoveFailed(VirtblockError):
-    def __init__(self, volume_id, reason):
-        super(ISCSITargetRemoveFailed, self).__init__(
-            "Failed to remove iscsi target for volume %s: %s" % (volume_id, reason))
+    msg_fmt = "Failed to remove iscsi target for volume %(volume_id)s: %(reason)s"
 
 
 class ServiceUnavailable(VirtblockError):
     """An outside daemon (tgtd, libvirtd, the database) cannot be reached."""
+    msg_fmt = "Service is unavailable at this time."
+
+
+class ProcessExecutionError(VirtblockError):
+    """oslo.concurrency's ``ProcessExecutionError``: a command failed (adapters/command.py)."""
+    msg_fmt = "%(cmd)s failed (rc %(exit_code)s): %(stderr)s"
 
 
 # --- Nova: device names and block device mappings (nova/exception.py wording) ---
 
 class InvalidDevicePath(VirtblockError):
-    """Nova ``InvalidDevicePath`` (raised by the API when ``match_device`` fails)."""
-
-    def __init__(self, path, reason=None):
-        msg = "The supplied device path (%s) is invalid." % path
-        if reason:
-            msg = "%s %s" % (msg, reason)
-        super(InvalidDevicePath, self).__init__(msg)
+    """Nova's, raised by the API when ``match_device`` fails; *reason* is our addition."""
+    msg_fmt = "The supplied device path (%(path)s) is invalid. %(reason)s"
 
 
 class DevicePathInUse(VirtblockError):
-    """Nova ``DevicePathInUse``."""
-
-    def __init__(self, path):
-        super(DevicePathInUse, self).__init__(
-            "The supplied device path (%s) is in use." % (path,))
+    msg_fmt = "The supplied device path (%(path)s) is in use."
 
 
 class InvalidBDM(VirtblockError):
-    """Nova ``InvalidBDM`` and its subclasses; ``nova_class`` names the Nova class."""
-
-    nova_class = "InvalidBDM"
-    default = "Block Device Mapping is Invalid."
-
-    def __init__(self, message=None):
-        super(InvalidBDM, self).__init__(message or self.default)
+    """Nova ``InvalidBDM`` and its subclasses (the class name is Nova's)."""
+    msg_fmt = "Block Device Mapping is Invalid."
 
 
 class InvalidBDMFormat(InvalidBDM):
-    nova_class = "InvalidBDMFormat"
-
-    def __init__(self, details):
-        super(InvalidBDMFormat, self).__init__("Block Device Mapping is Invalid: %s" % details)
+    msg_fmt = "Block Device Mapping is Invalid: %(details)s"
 
 
 class InvalidBDMBootSequence(InvalidBDM):
-    nova_class = "InvalidBDMBootSequence"
-    default = ("Block Device Mapping is Invalid: Boot sequence for the instance and "
+    msg_fmt = ("Block Device Mapping is Invalid: Boot sequence for the instance and "
                "image/block device mapping combination is not valid.")
 
 
 class InvalidBDMLocalsLimit(InvalidBDM):
-    nova_class = "InvalidBDMLocalsLimit"
-    default = ("Block Device Mapping is Invalid: You specified more local devices than "
+    msg_fmt = ("Block Device Mapping is Invalid: You specified more local devices than "
                "the limit allows")
 
 
 class InvalidBDMEphemeralSize(InvalidBDM):
-    nova_class = "InvalidBDMEphemeralSize"
-    default = ("Ephemeral disks requested are larger than the instance type allows. If no "
+    msg_fmt = ("Ephemeral disks requested are larger than the instance type allows. If no "
                "size is given in one block device mapping, flavor ephemeral size will be used.")
 
 
 class InvalidBDMSwapSize(InvalidBDM):
-    nova_class = "InvalidBDMSwapSize"
-    default = "Swap drive requested is larger than instance type allows."
+    msg_fmt = "Swap drive requested is larger than instance type allows."
 
 
 class InvalidBDMDiskBus(InvalidBDM):
-    nova_class = "InvalidBDMDiskBus"
-
-    def __init__(self, disk_bus):
-        super(InvalidBDMDiskBus, self).__init__(
-            "Block Device Mapping is invalid: The provided disk bus %s is not valid." % disk_bus)
+    msg_fmt = "Block Device Mapping is invalid: The provided disk bus %(disk_bus)s is not valid."
 
 
 class TooManyDiskDevices(InvalidBDM):
-    nova_class = "TooManyDiskDevices"
-
-    def __init__(self, maximum):
-        super(TooManyDiskDevices, self).__init__(
-            "The maximum allowed number of disk devices (%d) to attach to a single instance "
-            "has been exceeded." % maximum)
+    msg_fmt = ("The maximum allowed number of disk devices (%(maximum)d) to attach to a single "
+               "instance has been exceeded.")
 
 
 class ValidationError(VirtblockError):
     """Nova API ``ValidationError`` (the JSON-schema check of a request body)."""
+    msg_fmt = "%(detail)s"
 
 
 class VolumeBDMNotFound(VirtblockError):
-    """Nova ``VolumeBDMNotFound``."""
-
-    def __init__(self, volume_id):
-        super(VolumeBDMNotFound, self).__init__(
-            "No volume Block Device Mapping with id %s." % volume_id)
+    msg_fmt = "No volume Block Device Mapping with id %(volume_id)s."
 
 
 # --- Cinder: volumes and attachments (cinder/exception.py wording) ---
 
 class InvalidVolumeAttachMode(VirtblockError):
-    """Cinder ``InvalidVolumeAttachMode``."""
+    msg_fmt = "Invalid attaching mode '%(mode)s' for volume %(volume_id)s."
 
-    def __init__(self, mode, volume_id):
-        super(InvalidVolumeAttachMode, self).__init__(
-            "Invalid attaching mode '%s' for volume %s." % (mode, volume_id))
+
+class VolumeAttached(VirtblockError):
+    """Cinder ``VolumeAttached`` (raised by ``VolumeManager.delete_volume``)."""
+    msg_fmt = "Volume %(volume_id)s is still attached, detach volume first."
 
 
 class VolumeNotFound(VirtblockError):
-    """Cinder ``VolumeNotFound``."""
+    msg_fmt = "Volume %(volume_id)s could not be found."
 
-    def __init__(self, volume_id):
-        super(VolumeNotFound, self).__init__("Volume %s could not be found." % volume_id)
+
+class ImageUnacceptable(VirtblockError):
+    msg_fmt = "Image %(image_id)s is unacceptable: %(reason)s"
+
+
+class VolumeIsBusy(VirtblockError):
+    """Cinder ``VolumeIsBusy``: its wording, or the driver's own ``message=`` (the RBD
+    driver's ImageBusy text for an image with watchers)."""
+    msg_fmt = "deleting volume %(volume_name)s that has snapshot"
 
 
 class StoreError(VirtblockError):
     """The record store (database) is unusable: not a database, newer schema, ..."""
+    msg_fmt = "The record store is unusable."
 
 
 # --- Nova's, for the compute side (wording from nova/exception.py) ---
 
 class InstanceNotFound(VirtblockError):
-    def __init__(self, instance_id):
-        super(InstanceNotFound, self).__init__("Instance %s could not be found." % instance_id)
+    msg_fmt = "Instance %(instance_id)s could not be found."
 
 
 class HypervisorUnavailable(VirtblockError):
-    def __init__(self, host, reason):
-        super(HypervisorUnavailable, self).__init__(
-            "Connection to the hypervisor is broken on host %s: %s" % (host, reason))
+    # Nova's has no reason; ours says why the connection failed.
+    msg_fmt = "Connection to the hypervisor is broken on host %(host)s: %(reason)s"
+
+
+class InvalidVolumeAccessMode(VirtblockError):
+    msg_fmt = "Invalid volume access mode: %(access_mode)s"
 
 
 class VolumeDriverNotFound(VirtblockError):
-    def __init__(self, driver_type):
-        super(VolumeDriverNotFound, self).__init__(
-            "Could not find a handler for %s volume." % driver_type)
+    msg_fmt = "Could not find a handler for %(driver_type)s volume."
 
 
 class DeviceDetachFailed(VirtblockError):
-    def __init__(self, device, reason):
-        super(DeviceDetachFailed, self).__init__(
-            "Device detach failed for %s: %s" % (device, reason))
+    msg_fmt = "Device detach failed for %(device)s: %(reason)s"
 
 
 class VolumeAttachFailed(VirtblockError):
-    def __init__(self, volume_id, reason):
-        super(VolumeAttachFailed, self).__init__(
-            "Volume %s could not be attached. Reason: %s" % (volume_id, reason))
+    msg_fmt = "Volume %(volume_id)s could not be attached. Reason: %(reason)s"
 
 
 class VolumeDeviceNotFound(VirtblockError):
     """os-brick's ``VolumeDeviceNotFound``, with the cause added."""
-
-    def __init__(self, device, reason=None):
-        msg = "Volume device not found at %s." % device
-        if reason:
-            msg = "%s %s" % (msg, reason)
-        super(VolumeDeviceNotFound, self).__init__(msg)
+    msg_fmt = "Volume device not found at %(device)s. %(reason)s"

@@ -21,10 +21,14 @@ description:
     C(type=network protocol=iscsi) with C(<auth>) pointing at a private libvirt secret the
     module creates (its value goes through the libvirt API only); C(rbd) gives
     C(type=network protocol=rbd); C(local) a host block device or file.
-  - Driver C(qemu)/C(raw), cache C(none), io C(native) (cache C(writethrough), io C(threads)
-    when the source cannot do O_DIRECT), C(<serial>) = the volume id, discard C(unmap) when
-    C(data.discard) is true, C(<readonly/>) for C(access_mode=ro), C(<shareable/>) for
-    multiattach, C(<iotune>) from C(data.qos_specs) (Nova's keys), optional boot order.
+  - Driver C(qemu)/C(raw), cache C(none) (C(writethrough) when the source cannot do O_DIRECT),
+    io C(native) only for a host-connected iSCSI volume as Nova's C(LibvirtISCSIVolumeDriver)
+    sets it (C(threads) without O_DIRECT), C(<serial>) = the volume id, C(<alias
+    name="ua-VOLUME_ID">) as Nova names it, C(<blockio>) from C(data.logical_block_size) /
+    C(data.physical_block_size), discard C(unmap) when C(data.discard) is true,
+    C(<readonly/>) for C(access_mode=ro) (another mode fails with Nova's
+    C(Invalid volume access mode)), C(<shareable/>) for multiattach, C(<iotune>) from
+    C(data.qos_specs) (Nova's keys), optional boot order.
   - The target device is O(device) - in Nova the name is reserved once, by
     C(reserve_block_device_name), and handed to the driver; the roles pass
     M(virtblock.volumes.bdm_record)'s reserved C(device_name). Without O(device) the module
@@ -85,7 +89,15 @@ options:
     description: Nova's C(boot_index); the disk gets C(<boot order=boot_index+1>).
     type: int
   rbd_key:
-    description: The ceph client key to keep in the C(ceph) libvirt secret for an rbd volume.
+    description:
+      - The cephx key of C(connection_info.data.auth_username) (base64, as C(ceph auth print-key)
+        prints it), for an rbd volume with C(auth_enabled). The module keeps it, decoded as libvirt
+        wants it (what C(virsh secret-set-value --base64) stores), in a private C(ceph) libvirt secret
+        with usage C(client.<user> secret), through the libvirt API only; default the
+        E(VIRTBLOCK_RBD_KEY) environment variable. Without it the secret must exist already (Nova's
+        deployer-defined C(rbd_secret_uuid)).
+      - Detach undefines a ceph secret this module made once no disk of any domain uses it; a
+        secret defined by other means is kept.
     type: str
   detach_timeout:
     description: Seconds to wait for the guest to let the disk go, per attempt.
@@ -148,6 +160,8 @@ secret_uuid:
   type: str
 '''
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
@@ -168,7 +182,7 @@ class LibvirtDiskAttachModule(VirtblockModule):
         iscsi_initiator=dict(type="str", choices=["host", "qemu"], default="host"),
         multiattach=dict(type="bool"),
         boot_index=dict(type="int"),
-        rbd_key=dict(type="str", no_log=True),
+        rbd_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_RBD_KEY"])),
         detach_timeout=dict(type="float", default=20),
         detach_attempts=dict(type="int", default=8),
         template=dict(type="path"),

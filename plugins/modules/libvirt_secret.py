@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: libvirt_secret
-short_description: Drop a volume's iSCSI CHAP libvirt secret once no domain uses it
+short_description: Drop a volume's libvirt secret (iSCSI CHAP, or the collection's ceph secret) once no domain uses it
 description:
   - M(virtblock.volumes.libvirt_disk_attach) keeps a QEMU-iSCSI volume's CHAP secret in a
     private libvirt secret (usage C(iscsi), id C(<target_iqn>/<target_lun>)) and deletes it
@@ -18,8 +18,11 @@ description:
     instance) there is no disk to detach; this module removes the secret then, as Nova's
     C(disconnect_volume) does, unless another domain (live or config) still uses it.
   - Reads the target from O(connection_info) as the BDM stores it (no password needed).
-    Volumes without CHAP, host-iSCSI, rbd (ceph secrets are shared) and local volumes have
-    nothing to remove.
+    Volumes without CHAP, host-iSCSI and local volumes have nothing to remove.
+  - An rbd volume's C(ceph) secret (usage C(client.<auth_username> secret)) is shared by every
+    volume of that Ceph user; it goes only when no domain uses it and only if
+    M(virtblock.volumes.libvirt_disk_attach) made it (a secret the deployer defined, Nova's
+    C(rbd_secret_uuid), is kept - Nova never removes it).
 version_added: 0.1.0
 author: virtblock developers (!UNKNOWN)
 extends_documentation_fragment:

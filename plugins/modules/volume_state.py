@@ -16,18 +16,23 @@ description:
     Cinder's rules to every change, with Cinder's messages.
   - O(state=present) makes sure the volume record exists (C(available) when new) with the
     given O(size), O(multiattach), O(readonly), O(bootable); O(state=absent) deletes it, which
-    Cinder allows only from C(available) or an error status with no attachment.
+    Cinder allows only from C(available) or an error status with no attachment in use (an
+    attached volume gives Cinder's C(VolumeAttached), "detach volume first").
   - 'The other states are the wanted state of the attachment of O(instance_uuid) - V(reserved)
     and V(attaching) (Cinder''s C(attachment_create) / C(reserve_volume) - the volume must be
     C(available), or C(in-use) when multiattach; an in-use volume without multiattach gives
     C(Invalid volume: volume is already attached); a readonly volume refuses C(rw) with
-    C(InvalidVolumeAttachMode); another mode while attaching gives C(being attached by
+    C(InvalidVolumeAttachMode) and leaves an V(error_attaching) attachment as Cinder''s
+    C(attach_volume) does; another mode while attaching gives C(being attached by
     different mode)), V(attached) (C(in-use); from C(detaching) this is Cinder''s
-    C(roll_detaching)), V(detaching) (C(begin_detaching), only from attached), V(detached)
+    C(roll_detaching)), V(detaching) (C(begin_detaching), only from attached on an C(in-use)
+    volume, so never in C(maintenance)), V(detached)
     (C(attachment_delete) / C(unreserve_volume) - the volume is C(available) again when the
     last attachment goes) and V(error_attaching) (a failed attach).'
-  - The volume's C(status) follows its attachments - an operation under way first
-    (C(detaching), C(attaching), C(reserved)), then C(in-use), else C(available).
+  - The volume's C(status) follows its attachments as Cinder's
+    C(_get_statuses_from_attachments) computes it - attachments in C(error_attaching) are
+    ignored, then the first of C(attached) (shown C(in-use)), C(attaching), C(detaching),
+    C(reserved), else C(available).
 version_added: 0.1.0
 author: virtblock developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -150,6 +155,10 @@ class VolumeStateModule(RecordModule):
         changed, before, after = self.store().run(
             lambda tx: records.set_volume(tx, params), lock=records.volume_lock(params["volume_id"]),
             dry_run=self.check_mode)
+        refused = after.pop("refused", None)
+        if refused is not None:
+            self.fail(str(refused), changed=changed, volume=after["volume"],
+                      attachments=after["attachments"])
         result = self.result(changed, before, after, volume=after["volume"],
                              attachments=after["attachments"])
         if params["instance_uuid"]:

@@ -15,7 +15,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 want=()
 for pkg in ceph-mon ceph-mgr ceph-common; do installed "$pkg" || want+=("$pkg"); done
 if [ "${#want[@]}" -gt 0 ]; then
-  [ -n "$(apt-cache policy ceph-mon 2>/dev/null | sed -n 's/ *Candidate: //p' | grep -v none)" ] || apt-get update -qq
+  apt-cache policy ceph-mon 2>/dev/null | sed -n 's/ *Candidate: //p' | grep -qv none || apt-get update -qq
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   "${APT[@]}" "${want[@]}" >/dev/null
 fi

@@ -22,19 +22,19 @@ SCSI = dict(disk_bus="scsi")
 
 
 def ok(run):
-    assert run["rc"] == 0 and run["failed"] == 0, "%s\n%s" % (run["msg"], run["stdout"][-3000:])
+    assert run.rc == 0 and run.failed == 0, "%s\n%s" % (run.msg, run.stdout[-3000:])
     return run
 
 
 def assert_rolled_back(attach_env, run, volume_id, dom):
-    assert run["rc"] != 0 and run["failed"] == 1
+    assert run.rc != 0 and run.failed == 1
     assert attach_env.traces(volume_id, dom) == (CLEAN if dom is None else dict(CLEAN, disk=False))
     # every undo that ran succeeded
-    assert not [t for t in run["tasks"] if t["status"] == "failed" and t.get("ignored")]
+    assert not [t for t in run.tasks if t["status"] == "failed" and t.get("ignored")]
 
 
 def rerun_and_detach(attach_env, instance, volume_id, dom, **extra):
-    assert ok(attach_env.attach(instance, volume_id, extra=dict(SCSI, **extra)))["changed"] > 0
+    assert ok(attach_env.attach(instance, volume_id, extra=dict(SCSI, **extra))).changed > 0
     assert attach_env.volume_status(volume_id) == "in-use" and attach_env.in_tgtd(volume_id)
     assert any(volume_id in xml for xml in attach_env.domain_xmls(dom))
     ok(attach_env.detach(instance, volume_id, extra=dict(detach_volume_detach_timeout=5)))
@@ -51,7 +51,7 @@ def test_tgtd_stopped_at_the_export(attach_env, virt, tgtd):
                                 fault_at="Export the volume", fault_command=stop)
     finally:
         tgtd.start()
-    assert run["msg"] and "tgtd" in run["msg"], run["msg"]
+    assert run.msg and "tgtd" in run.msg, run.msg
     assert_rolled_back(attach_env, run, volume_id, dom)
     rerun_and_detach(attach_env, instance, volume_id, dom)
 
@@ -63,7 +63,7 @@ def test_domain_gone_before_the_disk_is_attached(attach_env, virt):
                ".lookupByUUIDString('%s'); d.destroy(); d.undefine()\"" % instance)
     run = attach_env.attach(instance, volume_id, extra=SCSI,
                             fault_at="Attach the disk to the domain", fault_command=destroy)
-    assert run["msg"] == "Instance %s could not be found." % instance
+    assert run.msg == "Instance %s could not be found." % instance
     assert_rolled_back(attach_env, run, volume_id, None)
     again = virt.define(start=True, domain_uuid=instance)   # the fault fixed: it is back
     rerun_and_detach(attach_env, instance, volume_id, again)
@@ -80,7 +80,7 @@ def test_store_refuses_to_save_the_bdm(attach_env, virt):
               % attach_env.db_path)
     run = attach_env.attach(instance, volume_id, extra=SCSI,
                             fault_at="Save the BDM", fault_command=refuse)
-    assert "vbtest: database is read-only" in run["msg"]
+    assert "vbtest: database is read-only" in run.msg
     assert_rolled_back(attach_env, run, volume_id, dom)
     conn = sqlite3.connect(attach_env.db_path)
     conn.execute("DROP TRIGGER vbtest_refuse")
@@ -93,8 +93,8 @@ def test_libvirt_refuses_the_device(attach_env, virt):
     dom = virt.define(start=True)
     instance, volume_id = dom.UUIDString(), attach_env.new_volume()
     run = attach_env.attach(instance, volume_id, extra=dict(disk_bus="ide"))   # q35: no IDE
-    assert run["msg"].startswith("libvirt could not attach the disk (live): "), run["msg"]
-    assert "ide controller" in run["msg"]
+    assert run.msg.startswith("libvirt could not attach the disk (live): "), run.msg
+    assert "ide controller" in run.msg
     assert_rolled_back(attach_env, run, volume_id, dom)
     rerun_and_detach(attach_env, instance, volume_id, dom)
 
@@ -106,6 +106,6 @@ def test_host_connect_fails_without_a_kernel_initiator(attach_env, virt):
     instance, volume_id = dom.UUIDString(), attach_env.new_volume()
     run = attach_env.attach(instance, volume_id,
                             extra=dict(SCSI, virtblock_iscsi_initiator="host"))
-    assert "Volume device not found" in run["msg"], run["msg"]
+    assert "Volume device not found" in run.msg, run.msg
     assert_rolled_back(attach_env, run, volume_id, dom)
     rerun_and_detach(attach_env, instance, volume_id, dom)   # QEMU's initiator instead

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def ok(run):
-    assert run["rc"] == 0 and run["failed"] == 0, "%s\n%s" % (run["msg"], run["stdout"][-3000:])
+    assert run.rc == 0 and run.failed == 0, "%s\n%s" % (run.msg, run.stdout[-3000:])
     return run
 
 
@@ -21,7 +21,7 @@ def test_attach_to_a_running_guest_then_detach_both_idempotent(attach_env, guest
     instance, volume_id = dom.UUIDString(), attach_env.new_volume()
 
     first = ok(attach_env.attach(instance, volume_id))
-    assert first["changed"] > 0
+    assert first.changed > 0
     # the export in tgtd, QEMU's CHAP secret in libvirt, the disk in the live and the
     # persistent domain under the reserved name with the volume id as serial
     assert attach_env.in_tgtd(volume_id) and attach_env.libvirt_secret(volume_id) is not None
@@ -38,17 +38,17 @@ def test_attach_to_a_running_guest_then_detach_both_idempotent(attach_env, guest
     info = json.loads(bdm["connection_info"])
     assert info["data"]["target_iqn"].endswith(volume_id) and "auth_password" not in info["data"]
     secret = attach_env.chap_secret(volume_id)
-    assert secret and secret not in first["stdout"] and secret not in json.dumps(first["tasks"])
+    assert secret and secret not in first.stdout and secret not in json.dumps(first.tasks)
 
     again = ok(attach_env.attach(instance, volume_id))
-    assert again["changed"] == 0
+    assert again.changed == 0
 
     gone = ok(attach_env.detach(instance, volume_id))
-    assert gone["changed"] > 0
+    assert gone.changed > 0
     console.wait_for(r"VBTEST-GONE %s" % seen.group(1), timeout=30)
     assert attach_env.traces(volume_id, dom) == dict(CLEAN, disk=False)
     assert attach_env.target_file(volume_id) is None
-    assert ok(attach_env.detach(instance, volume_id))["changed"] == 0
+    assert ok(attach_env.detach(instance, volume_id)).changed == 0
 
 
 def test_stopped_domain_gets_the_disk_in_its_config_only(attach_env, virt):
@@ -59,7 +59,7 @@ def test_stopped_domain_gets_the_disk_in_its_config_only(attach_env, virt):
     assert "<target dev='vdc' bus='virtio'/>" in virt.config_xml(dom)
     assert attach_env.bdms(volume_id)[0]["device_name"] == "/dev/vdc"
     assert attach_env.volume_status(volume_id) == "in-use" and attach_env.in_tgtd(volume_id)
-    assert ok(attach_env.attach(instance, volume_id, extra=dict(device_name="/dev/vdc")))["changed"] == 0
+    assert ok(attach_env.attach(instance, volume_id, extra=dict(device_name="/dev/vdc"))).changed == 0
     ok(attach_env.detach(instance, volume_id))
     assert attach_env.traces(volume_id, dom) == dict(CLEAN, disk=False)
 
@@ -67,22 +67,22 @@ def test_stopped_domain_gets_the_disk_in_its_config_only(attach_env, virt):
 def test_shelved_instance_gets_a_bdm_and_a_reservation_only(attach_env):
     instance, volume_id = str(uuid.uuid4()), attach_env.new_volume()   # no domain anywhere
     first = ok(attach_env.attach(instance, volume_id))
-    assert first["changed"] == 2          # the BDM and the volume reservation, nothing else
+    assert first.changed == 2          # the BDM and the volume reservation, nothing else
     bdm, = attach_env.bdms(volume_id)
     assert bdm["device_name"] == "/dev/vda" and bdm["connection_info"] is None
     assert attach_env.volume_status(volume_id) == "reserved"
     assert not attach_env.in_tgtd(volume_id) and attach_env.target_file(volume_id) is None
-    assert ok(attach_env.attach(instance, volume_id))["changed"] == 0
+    assert ok(attach_env.attach(instance, volume_id)).changed == 0
     ok(attach_env.detach(instance, volume_id))
     assert attach_env.traces(volume_id) == CLEAN
-    assert ok(attach_env.detach(instance, volume_id))["changed"] == 0
+    assert ok(attach_env.detach(instance, volume_id)).changed == 0
 
 
 def test_check_mode_attach_changes_nothing(attach_env, virt):
     dom = virt.define()
     instance, volume_id = dom.UUIDString(), attach_env.new_volume()
     checked = ok(attach_env.attach(instance, volume_id, check=True))
-    assert checked["changed"] > 0
+    assert checked.changed > 0
     assert attach_env.traces(volume_id, dom) == dict(CLEAN, disk=False)
 
 
@@ -96,6 +96,6 @@ def test_second_volume_takes_the_next_name_and_a_volume_in_use_is_refused(attach
     # Cinder refuses the in-use volume for another instance; nothing of the try is left.
     other = virt.define()
     refused = attach_env.attach(other.UUIDString(), first)
-    assert refused["rc"] != 0 and refused["msg"] == "Invalid volume: volume is already attached"
+    assert refused.rc != 0 and refused.msg == "Invalid volume: volume is already attached"
     assert [b["instance_uuid"] for b in attach_env.bdms(first)] == [instance]
     assert first not in virt.config_xml(other)

@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import (
     derived_instance_uuid, new_volume_id)
 from support.guest import Console, make_root_image
-from support.playbook_run import run_playbook
+from support.ansible_run import run_playbook
 
 CMDLINE = "console=ttyS0 panic=-1 quiet"
 
@@ -62,10 +62,11 @@ class Site(object):
 
     def boot(self, server, check=False):
         return run_playbook("boot_from_volume.yml", dict(self.vars, virtblock_server=server),
-                            check=check)
+                            check=check, inventory="localhost,")
 
     def delete(self, name):
-        return run_playbook("delete_instance.yml", dict(self.vars, virtblock_instance_name=name))
+        return run_playbook("delete_instance.yml", dict(self.vars, virtblock_instance_name=name),
+                            inventory="localhost,")
 
     def rows(self, sql, *args):
         if not os.path.exists(self.db):
@@ -170,7 +171,7 @@ def test_boot_from_an_image_volume_really_boots_and_delete_honours_delete_on_ter
     site.names.append(name)
     inst = instance_uuid(name)
     result = site.boot(server)
-    assert not result.failed, result.messages() or result.output[-3000:]
+    assert not result.failed, result.messages() or result.stdout[-3000:]
 
     # The guest found its root volume (vda, over QEMU's iSCSI) and read the image's marker.
     console = Console(os.path.join(site.instances, inst, "console.log"))
@@ -209,10 +210,10 @@ def test_boot_from_an_image_volume_really_boots_and_delete_honours_delete_on_ter
     assert (info["format"], info["backing-filename"]) == ("qcow2", ephemeral_base)
 
     again = site.boot(server)
-    assert not again.failed and again.changed == 0, again.output[-3000:]
+    assert not again.failed and again.changed == 0, again.stdout[-3000:]
 
     deleted = site.delete(name)
-    assert not deleted.failed, deleted.messages() or deleted.output[-3000:]
+    assert not deleted.failed, deleted.messages() or deleted.stdout[-3000:]
     assert domain_xml(name) == (None, None)
     assert site.bdms(inst) == []
     assert site.volume(boot["volume_id"])["status"] == "deleted"
@@ -254,7 +255,7 @@ def test_local_image_overlays_share_one_cached_base_with_snapshot_and_unshelved_
                                                state="reserved"))["failed"]
 
     result = site.boot(first)
-    assert not result.failed, result.messages() or result.output[-3000:]
+    assert not result.failed, result.messages() or result.stdout[-3000:]
     console = Console(os.path.join(site.instances, inst, "console.log"))
     console.wait_for("VBTEST-MARKER %s" % marker, timeout=120)   # root = the local overlay
     console.wait_for(r"VBTEST-DISK vd[b-z] serial=%s" % shelved[:20], timeout=60)
@@ -292,7 +293,7 @@ def test_check_mode_changes_nothing(site):
          "volume_size": 1},
         {"source_type": "blank", "destination_type": "local", "guest_format": "swap", "volume_size": 8}])
     result = site.boot(server, check=True)
-    assert not result.failed, result.messages() or result.output[-3000:]
+    assert not result.failed, result.messages() or result.stdout[-3000:]
     assert result.changed > 0
     assert domain_xml(server["name"]) == (None, None)
     assert not glob.glob(os.path.join(site.backing, "volume-*"))

@@ -208,7 +208,7 @@ def _nothing_written(tgtd, volume_id):
     (dict(target_port=70000), "out of range"),
     (dict(target_prefix="notaniqn:"), "not a valid iSCSI qualified name"),
     (dict(target_prefix="iqn.2010-10.org.openstack"), "must end with ':'"),
-    (dict(connector={"ip": "127.0.0.3"}), "requires the iSCSI initiator name in the connector"),
+    (dict(connector={"ip": "127.0.0.3"}), "Connector doesn't have required information: initiator"),
     (dict(chap_password="short"), "chap_password must be 12-255 characters"),
     (dict(control_port=99), "tgtd is not running"),
 ])

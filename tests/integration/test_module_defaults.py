@@ -7,7 +7,8 @@ group reaching each module, and the failure a too-wide group would cause.
 """
 import json
 import sqlite3
-import subprocess
+
+from support import ansible_run
 
 INSTANCE = "0b5e1b4e-6a41-4c1e-9d0c-3f6f0e4a7d21"
 VOL = "c3a1f5d2-8e7b-4a60-9b1d-2e4f6a8c0d13"
@@ -17,9 +18,8 @@ BOGUS_URI = "qemu+unix:///system?socket=/nonexistent/virtblock-test.sock"
 def run_playbook(tmp_path, play):
     book = tmp_path / "play.yml"
     book.write_text(json.dumps([play]))  # JSON is YAML
-    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(book)],
-                          capture_output=True, text=True, timeout=300, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    run = ansible_run.run_playbook(str(book), timeout=300)
+    return run.rc, run.stdout
 
 
 def play(defaults, tasks):

@@ -1,13 +1,20 @@
 """Runs ``molecule test -s <name>`` for every scenario under extensions/molecule/ (a
 directory with a molecule.yml), so the README's test command runs them all. Each scenario
-starts its own tgtd (VIRTBLOCK_MOLECULE_TGT_PORT / VIRTBLOCK_MOLECULE_PORTAL_IP, default
-27 / 127.0.0.27) in prepare and stops it, with everything it made, in cleanup."""
+starts its own tgtd in prepare and stops it, with everything it made, in cleanup; this test
+gives it a free control port and loopback portal (VIRTBLOCK_MOLECULE_TGT_PORT /
+VIRTBLOCK_MOLECULE_PORTAL_IP), a run id that names its directory, domain and ids
+(VIRTBLOCK_MOLECULE_RUN_ID) and a private molecule state directory, so another checkout
+running the same scenario at the same time meets nothing of it. Run by hand, a scenario
+uses 27 / 127.0.0.27 / 00000000000."""
 
 import os
 import re
 import subprocess
+import uuid
 
 import pytest
+
+from support import ports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIOS_DIR = os.path.join(ROOT, "extensions", "molecule")
@@ -21,8 +28,15 @@ def test_there_are_scenarios():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(scenario, libvirtd_running):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", NO_COLOR="1", PY_COLORS="0")
+def test_molecule_scenario(scenario, libvirtd_running, tmp_path):
+    with ports.machine_lock():
+        control_port = ports.free_tgtd_control_port()
+        portal_ip = ports.free_loopback_ip(3260)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", NO_COLOR="1", PY_COLORS="0",
+               VIRTBLOCK_MOLECULE_TGT_PORT=str(control_port),
+               VIRTBLOCK_MOLECULE_PORTAL_IP=portal_ip,
+               VIRTBLOCK_MOLECULE_RUN_ID=uuid.uuid4().hex[:11],
+               MOLECULE_EPHEMERAL_DIRECTORY=str(tmp_path / "molecule"))
     # molecule keeps "prepared" between runs; a run that died half-way must not skip prepare.
     subprocess.run(["molecule", "reset", "-s", scenario], cwd=ROOT, env=env,
                    capture_output=True, timeout=120, check=False)

@@ -38,12 +38,12 @@ def test_prerequisites_start_tgtd_once_and_check_mode_changes_nothing(stopped_tg
     variables = dict(virtblock_tgt_control_port=port, virtblock_target_ip_address=ip,
                      prerequisites_tgt_conf=str(conf))
     checked = run_playbook("prerequisites.yml", variables, check=True)
-    assert checked["rc"] == 0, checked["stdout"][-3000:]
+    assert checked.rc == 0, checked.stdout[-3000:]
     assert not tgtd_up(port)
     first = run_playbook("prerequisites.yml", variables)
-    assert first["rc"] == 0 and first["changed"] > 0, first["stdout"][-3000:]
+    assert first.rc == 0 and first.changed > 0, first.stdout[-3000:]
     assert tgtd_up(port)
     listening = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, check=False).stdout
     assert "%s:3260" % ip in listening
     again = run_playbook("prerequisites.yml", variables)
-    assert again["rc"] == 0 and again["changed"] == 0, again["stdout"][-3000:]
+    assert again.rc == 0 and again.changed == 0, again.stdout[-3000:]

@@ -49,12 +49,15 @@ class Ceph(object):
             self.key = re.search(r"key\s*=\s*(\S+)", handle.read()).group(1)
         self.mon_hosts, self.mon_ports = [ip], ["6789"]
 
-    def module_args(self, **extra):
-        """The volume/rbd_connection arguments that point a module at this cluster."""
-        args = dict(backend="rbd", rbd_ceph_conf=self.conf, rbd_user=self.user,
-                    rbd_keyring=self.keyring)
+    def client_args(self, **extra):
+        """The Ceph client arguments (doc fragment rbd) that point a module at this cluster."""
+        args = dict(rbd_ceph_conf=self.conf, rbd_user=self.user, rbd_keyring=self.keyring)
         args.update(extra)
         return args
+
+    def module_args(self, **extra):
+        """The volume module's arguments for its rbd backend on this cluster."""
+        return self.client_args(backend="rbd", **extra)
 
     def rbd(self, *args, **kwargs):
         """``rbd`` as the session's user; CalledProcessError.returncode is the errno
@@ -89,7 +92,7 @@ def _start(base):
     with ports.machine_lock():
         ip = os.environ.get("VIRTBLOCK_TEST_CEPH_IP")
         if not ip:
-            for _ in range(50):
+            for _attempt in range(50):
                 ip = ports.free_loopback_ip(MON_PORTS[1])
                 if ports.port_free(ip, MON_PORTS[0]):
                     break
@@ -97,7 +100,7 @@ def _start(base):
         path = os.path.join(base, "cluster")
         env = dict(os.environ, CLIENT=user)
         up = subprocess.run([os.path.join(SCRIPTS, "up.sh"), path, ip], env=env,
-                            capture_output=True, text=True, timeout=240)
+                            capture_output=True, text=True, timeout=240, check=False)
     if up.returncode != 0:
         log = ""
         for name in ("mon.a.out", "osd.0.out"):
@@ -114,7 +117,7 @@ def _start(base):
 
 def _stop(path):
     subprocess.run([os.path.join(SCRIPTS, "down.sh"), path], env=dict(os.environ, KILL="1"),
-                   capture_output=True, timeout=120)
+                   capture_output=True, timeout=120, check=False)
 
 
 @pytest.fixture(scope="session")

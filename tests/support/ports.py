@@ -38,7 +38,7 @@ def port_free(ip, port):
 def free_loopback_ip(port, avoid=(), tries=400):
     """A 127.0.x.y address (x in 100..199) where *port* is free."""
     rng = random.Random(os.getpid())
-    for _ in range(tries):
+    for _attempt in range(tries):
         ip = "127.0.%d.%d" % (rng.randint(100, 199), rng.randint(2, 250))
         if ip not in avoid and port_free(ip, port):
             return ip
@@ -48,14 +48,14 @@ def free_loopback_ip(port, avoid=(), tries=400):
 def tgtd_control_port_free(port):
     if os.path.exists("/var/run/tgtd/socket.%d" % port):
         probe = subprocess.run(["tgtadm", "-C", str(port), "--op", "show", "--mode", "system"],
-                               capture_output=True, timeout=10)
+                               capture_output=True, timeout=10, check=False)
         return probe.returncode != 0
     return True
 
 
 def free_tgtd_control_port(tries=400):
     rng = random.Random(os.getpid() * 7)
-    for _ in range(tries):
+    for _attempt in range(tries):
         port = rng.randint(100, 30000)
         if tgtd_control_port_free(port):
             return port

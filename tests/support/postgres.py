@@ -1,4 +1,5 @@
-"""A private PostgreSQL 15 for the tests, on 127.0.0.1 and a free port from 55432 up.
+"""A private PostgreSQL 15 for the tests, on 127.0.0.1 and a free port from 55432 up (picked
+and bound under the machine lock of ``ports``, so two sessions never take the same one).
 
 PostgreSQL refuses to run as root, so the cluster lives in a temporary directory owned by
 the ``postgres`` user and is started and stopped as that user. ``pg_url`` gives each test
@@ -8,11 +9,12 @@ a fresh database in it.
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 
 import pytest
+
+from support import ports
 
 PG_BIN = os.environ.get("VIRTBLOCK_PG_BIN", "/usr/lib/postgresql/15/bin")
 _counter = itertools.count()
@@ -20,11 +22,7 @@ _counter = itertools.count()
 
 def _free_port(start=55432, count=200):
     for port in range(start, start + count):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if ports.port_free("127.0.0.1", port):
             return port
     raise RuntimeError("no free port for PostgreSQL in %d-%d" % (start, start + count))
 
@@ -40,11 +38,17 @@ class Postgres(object):
         shutil.chown(self.base, "postgres", "postgres")
         os.chmod(self.base, 0o700)
         self.data = os.path.join(self.base, "data")
-        self.port = _free_port()
+        self.port = None
 
     def start(self):
         _as_postgres([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", "postgres",
                       "--auth=trust", "-E", "UTF8"], timeout=120)
+        # The port is free until the server binds it: pick it and start under the lock.
+        with ports.machine_lock():
+            self.port = _free_port()
+            self._pg_ctl_start()
+
+    def _pg_ctl_start(self):
         opts = "-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories=%s " \
                "-c max_connections=100 -c fsync=off" % (self.port, self.base)
         _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-o", opts, "-w",

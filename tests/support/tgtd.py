@@ -60,14 +60,24 @@ class Tgtd(object):
                               capture_output=True, text=True, check=True).stdout
 
 
+def start_private(base):
+    """A tgtd of our own, started under the machine lock on a free control port and portal
+    (the tests' session fixture, the benchmarks); the caller stops it, and only it."""
+    with ports.machine_lock():
+        daemon = Tgtd(base)
+        if not ports.tgtd_control_port_free(daemon.control_port):
+            raise RuntimeError("a tgtd already answers on control port %d; a session starts "
+                               "its own and never touches another's" % daemon.control_port)
+        daemon.start()
+    return daemon
+
+
 @pytest.fixture(scope="session")
 def tgtd(tmp_path_factory):
-    with ports.machine_lock():
-        daemon = Tgtd(str(tmp_path_factory.mktemp("tgtd")))
-        if not ports.tgtd_control_port_free(daemon.control_port):
-            pytest.fail("a tgtd already answers on control port %d; this session starts "
-                        "its own and never touches another's" % daemon.control_port)
-        daemon.start()
+    try:
+        daemon = start_private(str(tmp_path_factory.mktemp("tgtd")))
+    except RuntimeError as err:
+        pytest.fail(str(err))
     try:
         yield daemon
     finally:

@@ -5,7 +5,8 @@ import os
 import pytest
 
 DAEMON_FIXTURES = ("tgtd", "postgres", "pg_url", "libvirtd_running", "virt", "guest",
-                   "guest_image", "attach_env", "compute_node", "ceph", "mysql", "mysql_url")
+                   "guest_image", "attach_env", "compute_node", "compute_inventory", "ceph",
+                   "mysql", "mysql_url")
 
 # Programs that are a daemon or talk to one (basename, or its prefix before "-").
 DAEMON_PROGRAMS = ("tgtd", "tgtadm", "tgt-admin", "libvirtd", "virtlogd", "virsh", "qemu-system",

@@ -6,7 +6,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import dom
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import local_disks
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidBDMBootSequence, InvalidBDMFormat, InvalidInput, ValidationError,
-    InvalidBDM)
+    InvalidBDM, InvalidBDMLocalsLimit)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import (
     new_volume_id, plan_disks, validate_request)
 
@@ -148,3 +148,32 @@ def test_domain_config_boot_order_and_checks():
             {"path": "/d", "device_name": "/dev/vda", "disk_bus": "scsi"}])
     with pytest.raises(InvalidInput, match="initrd needs a kernel"):
         domain_config.build("n", VOLUME, 256, 1, initrd="/i")
+
+
+def test_flavor_defined_ephemeral_and_swap_as_nova_api_adds_them():
+    """nova/compute/api.py API._get_flavor_defined_bdms with block_device.create_blank_bdm:
+    the flavor's ephemeral and swap become blank local mappings when the request has none."""
+    server = validate_request(request(image=IMAGE, flavor={"ephemeral_gb": 2, "swap": 128}))
+    added = [b for b in server["block_device_mapping_v2"] if b.get("flavor_defined")]
+    assert [(b["kind"], b["volume_size"], b["guest_format"], b["boot_index"],
+             b["delete_on_termination"]) for b in added] == [
+        ("ephemeral", 2, None, -1, True), ("swap", 128, "swap", -1, True)]
+    by_kind = dict((d["kind"], d) for d in plan_disks(server, instances_path="/i")["disks"])
+    assert by_kind["ephemeral"]["device_name"] == "/dev/vdb"
+    assert by_kind["ephemeral"]["path"].endswith("/disk.eph0")
+    assert by_kind["swap"]["device_name"] == "/dev/vdc"
+    assert by_kind["swap"]["path"].endswith("/disk.swap")
+    # the request's own swap covers the flavor's: only the ephemeral is added
+    own = validate_request(request(image=IMAGE, flavor={"ephemeral_gb": 1, "swap": 128},
+                                   block_device_mapping_v2=[
+        {"source_type": "blank", "destination_type": "local", "guest_format": "swap",
+         "volume_size": 64}]))
+    kinds = [b["kind"] for b in own["block_device_mapping_v2"]]
+    assert kinds.count("swap") == 1 and kinds.count("ephemeral") == 1
+    # a flavor without ephemeral/swap adds nothing; the added ones count as local devices
+    assert not [b for b in validate_request(request(image=IMAGE, flavor={"ephemeral_gb": 0,
+                                                                         "swap": 0}))
+                ["block_device_mapping_v2"] if b.get("flavor_defined")]
+    with pytest.raises(InvalidBDMLocalsLimit):
+        validate_request(request(image=IMAGE, flavor={"ephemeral_gb": 1, "swap": 1},
+                                 max_local_block_devices=2))

@@ -17,6 +17,8 @@ GROUP_OPTIONS = {
     "store": {"db_url", "db_password", "db_path", "db_timeout"},
     "libvirt": {"uri"},
     "storage": {"volumes_dir", "control_port"},
+    "rbd": {"rbd_pool", "rbd_ceph_conf", "rbd_mon_host", "rbd_cluster_name", "rbd_user",
+            "rbd_keyring", "rbd_key", "rados_connect_timeout"},
 }
 
 

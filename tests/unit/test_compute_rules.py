@@ -120,7 +120,8 @@ def test_unknown_driver_volume_type_uses_nova_wording():
     ({"driver_volume_type": "iscsi", "data": {"target_portal": "127.0.0.3:3260"}},
      "data.target_iqn, data.target_lun"),
     (iscsi(auth_password=None), "data.auth_password"),
-    ({"driver_volume_type": "rbd", "data": {"name": "p/i", "hosts": ["h"]}}, "data.ports"),
+    # ports are optional (Nova writes a monitor's port only when there is one)
+    ({"driver_volume_type": "rbd", "data": {"name": "p/i", "ports": ["6789"]}}, "data.hosts"),
 ])
 def test_missing_keys_are_named(ci, missing):
     with pytest.raises(InvalidInput, match="missing required key\\(s\\): %s" % missing):
@@ -153,7 +154,7 @@ def test_template_renders_network_iscsi_and_finalize_sets_the_host_facts():
 def test_finalize_falls_back_without_o_direct_and_turns_a_file_into_type_file():
     xml = render({"driver_volume_type": "local", "data": {"device_path": "/tmp/x.img"}})
     text, desc = disk_config.finalize(xml, "vdb", VOL, direct_io=False, source_is_file=True)
-    assert 'cache="writethrough"' in text and 'io="threads"' in text
+    assert 'cache="writethrough"' in text and " io=" not in text
     assert desc["source"][:2] == ("file", "/tmp/x.img")
 
 
@@ -196,3 +197,60 @@ def test_network_disks_need_no_host_connection(ci, initiator, word):
     from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
     step = host_connection.plan(ci, initiator)
     assert step["protocol"] is None and word in step["reason"]
+
+
+def test_by_path_as_os_brick_names_it():
+    """os_brick/initiator/connectors/iscsi.py ISCSIConnector._get_device_path with
+    _munge_portal (IPv6 brackets removed), base_iscsi._get_all_targets (LUN 0 by default, one
+    path per portal), linuxscsi.LinuxSCSI._format_lun_id (LUN >= 256 in hex) and
+    lun_for_addressing (SAM2)."""
+    from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
+    v6 = {"target_portal": "[fd00::5]:3260", "target_iqn": IQN, "target_lun": 1}
+    assert host_connection.by_path(v6) == "/dev/disk/by-path/ip-fd00::5:3260-iscsi-%s-lun-1" % IQN
+    no_lun = {"target_portal": "127.0.0.3:3260", "target_iqn": IQN}
+    assert host_connection.by_path(no_lun).endswith("-lun-0")
+    big = dict(no_lun, target_lun=256)
+    assert host_connection.by_path(big).endswith("-lun-0x0100000000000000")
+    assert host_connection.by_path(dict(no_lun, target_lun=70000)).endswith(
+        "-lun-0x1170000100000000")
+    assert host_connection.by_path(dict(big, addressing_mode="SAM2")).endswith(
+        "-lun-0x4100000000000000")
+    multi = dict(no_lun, target_lun=1, target_portals=["127.0.0.3:3260", "[fd00::6]:3260"],
+                 target_iqns=[IQN, IQN + "b"], target_luns=[1, 2])
+    assert host_connection.by_paths(multi) == [
+        "/dev/disk/by-path/ip-127.0.0.3:3260-iscsi-%s-lun-1" % IQN,
+        "/dev/disk/by-path/ip-fd00::6:3260-iscsi-%sb-lun-2" % IQN]
+    assert host_connection.by_path(multi) == host_connection.by_paths(multi)[0]
+    with pytest.raises(Exception) as err:
+        host_connection.by_paths(dict(no_lun, addressing_mode="SAM9"))
+    assert "Invalid addressing_mode SAM9" in str(err.value)
+
+
+def test_disk_xml_alias_blockio_and_io_as_nova_sets_them():
+    """nova/virt/libvirt/volume/volume.py LibvirtBaseVolumeDriver.get_config (alias
+    ua-<volume id> from config.make_libvirt_device_alias, logical/physical_block_size, access
+    mode), volume/iscsi.py LibvirtISCSIVolumeDriver.get_config (io native, the only one),
+    driver.py _set_cache_mode (native -> threads without O_DIRECT)."""
+    host = render(iscsi(device_path="/dev/sdx", logical_block_size=512,
+                        physical_block_size=4096))
+    assert '<alias name="ua-%s"' % VOL in host and 'io="native"' in host
+    assert '<blockio logical_block_size="512" physical_block_size="4096"' in host
+    text = disk_config.finalize(host, "vdb", VOL, direct_io=False)[0]
+    assert 'cache="writethrough"' in text and 'io="threads"' in text
+    net = render(iscsi(), iscsi_initiator="qemu")
+    assert " io=" not in net and "<blockio" not in net and '<alias name="ua-%s"' % VOL in net
+    local = render({"driver_volume_type": "local", "data": {"device_path": "/dev/sdz"}})
+    assert " io=" not in local
+    only_logical = render(iscsi(device_path="/dev/sdx", logical_block_size=4096))
+    assert '<blockio logical_block_size="4096"/>' in only_logical
+
+
+def test_unknown_access_mode_is_novas_invalid_volume_access_mode():
+    """LibvirtBaseVolumeDriver.get_config raises InvalidVolumeAccessMode, not rw."""
+    from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
+        InvalidVolumeAccessMode)
+    with pytest.raises(InvalidVolumeAccessMode) as err:
+        disk_config.build(iscsi(device_path="/dev/sdx", access_mode="wo"), VOL, "virtio")
+    assert str(err.value) == "Invalid volume access mode: wo"
+    assert disk_config.build(iscsi(device_path="/dev/sdx", access_mode=""), VOL,
+                             "virtio")["disk"]["readonly"] is False

@@ -8,7 +8,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import (
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volumes as volume_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, VolumeBackendAPIException)
+    InvalidConnectorException, InvalidInput, VolumeBackendAPIException)
 
 VID = "8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2"
 IQN = "iqn.2010-10.org.openstack:volume-" + VID
@@ -116,10 +116,12 @@ def test_secrets_are_filled_on_the_host_and_masked_for_output():
 
 
 def test_validate_connector_uses_cinders_wording():
+    """cinder/volume/targets/iscsi.py ISCSITarget.validate_connector raises
+    InvalidConnectorException(missing='initiator') (cinder/exception.py wording)."""
     assert connection_info.validate_connector({"initiator": "iqn.1993-08.org.debian:01:abc"})
-    with pytest.raises(VolumeBackendAPIException) as err:
+    with pytest.raises(InvalidConnectorException) as err:
         connection_info.validate_connector({"ip": "127.0.0.1"})
-    assert "The volume driver requires the iSCSI initiator name in the connector." in str(err.value)
+    assert str(err.value) == "Connector doesn't have required information: initiator"
 
 
 def test_connection_info_single_and_multiple_portals():

@@ -11,10 +11,12 @@ import testinfra
 host = testinfra.get_host("local://")
 
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "attach")
+# As vars/main.yml: the run id test_molecule.py passes, or the default of a run by hand.
+RUN_ID = os.environ.get("VIRTBLOCK_MOLECULE_RUN_ID", "00000000000")
 SUFFIX = "1" if SCENARIO == "attach" else "2"
-INSTANCE = "9b0e2a30-5c1f-4a47-8d3e-00000000000" + SUFFIX
-VOLUME = "3c7d4b10-2e8a-4f6b-9c5d-00000000000" + SUFFIX
-BASE = "/var/tmp/vbtest-molecule-" + SCENARIO
+INSTANCE = "9b0e2a30-5c1f-4a47-8d3e-" + RUN_ID + SUFFIX
+VOLUME = "3c7d4b10-2e8a-4f6b-9c5d-" + RUN_ID + SUFFIX
+BASE = "/var/tmp/vbtest-molecule-%s-%s" % (SCENARIO, RUN_ID)
 TGT_PORT = os.environ.get("VIRTBLOCK_MOLECULE_TGT_PORT", "27")
 IQN = "iqn.2010-10.org.openstack:volume-" + VOLUME
 

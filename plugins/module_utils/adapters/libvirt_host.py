@@ -121,16 +121,19 @@ class LibvirtHost(object):
             raise
 
     def ensure_secret(self, usage_type, usage_id, uuid, value, description, dry_run=False):
-        """A private, persistent secret with *value*; returns (uuid, created).
+        """A private, persistent secret with *value* (bytes, see disk_config.secret_value);
+        returns (uuid, created).
 
         The value goes through the API (``setValue``), never into XML, a file or a
         command line. A private secret cannot be read back, so an existing one is
         re-set each time (not reported as a change).
         """
+        if not isinstance(value, bytes):
+            value = value.encode("utf-8")
         secret = self._lookup_secret(usage_type, usage_id)
         if secret is not None:
             if not dry_run:
-                secret.setValue(value.encode("utf-8"))
+                secret.setValue(value)
             return secret.UUIDString(), False
         if dry_run:
             return uuid, True
@@ -141,7 +144,7 @@ class LibvirtHost(object):
         ET.SubElement(usage, SECRET_USAGE_IDS[usage_type]).text = usage_id
         secret = self.conn.secretDefineXML(ET.tostring(root, encoding="unicode"))
         try:
-            secret.setValue(value.encode("utf-8"))
+            secret.setValue(value)
         except libvirt.libvirtError:
             secret.undefine()
             raise
@@ -165,18 +168,30 @@ class LibvirtHost(object):
             secret.undefine()
         return True
 
-    def delete_unused_secret(self, uuid):
-        """Undefine the secret *uuid* unless a domain still uses it; True if it went."""
+    def delete_unused_secret(self, uuid, description_prefix=None):
+        """Undefine the secret *uuid* unless a domain still uses it; True if it went.
+        With *description_prefix*, only a secret whose description starts with it."""
         try:
             secret = self.conn.secretLookupByUUIDString(uuid)
         except libvirt.libvirtError as err:
             if err.get_error_code() == libvirt.VIR_ERR_NO_SECRET:
                 return False
             raise
+        if description_prefix is not None and not self.secret_described(uuid, description_prefix):
+            return False
         if self.secret_in_use(uuid):
             return False
         secret.undefine()
         return True
+
+    def secret_described(self, uuid, description_prefix):
+        """True when the secret *uuid*'s description starts with *description_prefix*."""
+        try:
+            secret = self.conn.secretLookupByUUIDString(uuid)
+        except libvirt.libvirtError:
+            return False
+        description = ET.fromstring(secret.XMLDesc()).findtext("description") or ""
+        return description.startswith(description_prefix)
 
     def secret_in_use(self, uuid, exclude_domain=None):
         """True when any domain (live or config) other than *exclude_domain* uses it."""

@@ -27,7 +27,7 @@ import struct
 import zlib
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, ServiceUnavailable, VolumeBackendAPIException)
+    InvalidInput, ServiceUnavailable, TgtError)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.target_config import LUN
 
 SOCKET_BASE = "/var/run/tgtd/socket"
@@ -73,12 +73,6 @@ WRITE_CACHE_OFF_MODE_PAGE = "8:0:18:0x10:0:0xff:0xff:0:0:0xff:0xff:0xff:0xff:0x8
 
 
 _TID_RE = re.compile(r"^Target (\d+): ", re.MULTILINE)
-
-
-class TgtError(VolumeBackendAPIException):
-    def __init__(self, code, what):
-        self.code = code
-        super(TgtError, self).__init__("tgtd: %s: %s" % (what, _ERRORS.get(code, "error %d" % code)))
 
 
 class LiveTarget(object):
@@ -191,7 +185,8 @@ class TgtAdmin(object):
         finally:
             sock.close()
         if err:
-            raise TgtError(err, what or "%s %s" % (op, mode))
+            raise TgtError(what=what or "%s %s" % (op, mode),
+                           error=_ERRORS.get(err, "error %d" % err), code=err)
         return payload.rstrip(b"\0").decode("utf-8", "replace")
 
     @staticmethod

@@ -24,6 +24,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
 
 __all__ = ["LIBVIRT_ARGUMENT_SPEC", "domain_info", "set_disk", "remove_volume_secret"]
 
+SECRET_DESCRIPTION = "virtblock volume "
+
 
 def domain_info(uri, domain):
     """What ``libvirt_domain_info`` reports: the domain's disks, persistent and live."""
@@ -78,6 +80,11 @@ def _attach(host, guest, p, serial, running, config, live, check_mode):
     if usage:
         secret_value = data.get("auth_password") if usage[0] == "iscsi" else p["rbd_key"]
         secret_uuid = host.find_secret(*usage)
+        if secret_value:
+            secret_value = disk_config.secret_value(usage[0], secret_value)
+        elif secret_uuid is None:
+            raise InvalidInput("no libvirt %s secret '%s' on the host: give rbd_key (the cephx key) "
+                               "so the module can keep one" % usage)
     xml, desc = disk_config.finalize(
         p["disk_xml"], dev, serial,
         direct_io=files.supports_direct_io(source) if source else True,
@@ -93,7 +100,8 @@ def _attach(host, guest, p, serial, running, config, live, check_mode):
     if usage and secret_value:
         secret_uuid, created = host.ensure_secret(
             usage[0], usage[1], disk_config.secret_of(xml)[1], secret_value,
-            "virtblock volume %s" % serial, dry_run=check_mode)
+            "%s%s" % (SECRET_DESCRIPTION, serial if usage[0] == "iscsi" else usage[1]),
+            dry_run=check_mode)
     if (need_config or need_live) and not check_mode:
         try:
             guest.attach(xml, live=need_live, config=need_config)
@@ -122,18 +130,27 @@ def _detach(host, guest, p, serial, config, live, check_mode):
                 lambda xml: disk_config.find_serial(disk_config.parse_disks(xml), serial) is not None,
                 in_live["dev"], p["detach_attempts"], p["detach_timeout"])
         secret = disk_config.secret_of(current["xml"])
-        # Nova drops the iSCSI CHAP secret on disconnect; ceph secrets are shared.
+        # Nova drops the iSCSI CHAP secret on disconnect. It never drops a ceph secret (the
+        # deployer defines it once per compute host); we drop the one this collection made,
+        # once no disk of any domain points at it, and keep a deployer's.
         if secret and secret[0] == "iscsi":
             host.delete_unused_secret(secret[1])
+        elif secret and secret[0] == "ceph":
+            host.delete_unused_secret(secret[1], description_prefix=SECRET_DESCRIPTION)
     return True, current["xml"], "", current, {}
 
 
 def remove_volume_secret(uri, connection_info, check_mode):
-    """``libvirt_secret`` state=absent: drop the volume's iSCSI secret unless a domain uses it."""
+    """``libvirt_secret`` state=absent: drop the volume's iSCSI secret (or the ceph secret
+    this collection made) unless a domain uses it."""
     data = connection_info.get("data") or {}
-    if connection_info.get("driver_volume_type") != "iscsi" or not data.get("target_iqn"):
-        return dict(changed=False, in_use=False)
-    usage = disk_config.secret_usage("iscsi_qemu", data)
+    dvt = connection_info.get("driver_volume_type")
+    usage, prefix = None, None
+    if dvt == "iscsi" and data.get("target_iqn"):
+        usage = disk_config.secret_usage("iscsi_qemu", data)
+    elif dvt == "rbd" and data.get("auth_username"):
+        # only the ceph secret this collection made (see _detach), never a deployer's
+        usage, prefix = disk_config.secret_usage("rbd", data), SECRET_DESCRIPTION
     if usage is None:
         return dict(changed=False, in_use=False)
     with connected(uri) as host:
@@ -142,6 +159,8 @@ def remove_volume_secret(uri, connection_info, check_mode):
             return dict(changed=False, in_use=False)
         if host.secret_in_use(uuid):
             return dict(changed=False, in_use=True, secret_uuid=uuid)
+        if prefix and not host.secret_described(uuid, prefix):
+            return dict(changed=False, in_use=False, secret_uuid=uuid)
         if not check_mode:
             host.delete_unused_secret(uuid)
         return dict(changed=True, in_use=False, secret_uuid=uuid)

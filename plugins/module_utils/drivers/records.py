@@ -148,6 +148,8 @@ def set_volume(tx, p):
         if volume is None:
             return False, before, before
         volume_states.check_delete(volume, before["attachments"])
+        for att in before["attachments"]:      # error_attaching ones go with the volume
+            tx.attachment_delete(att["id"])
         tx.volume_delete(volume_id)
         return True, before, {"volume": None, "attachments": []}
 
@@ -159,8 +161,9 @@ def set_volume(tx, p):
     changed, action, fields = volume_states.plan(
         volume, attachments, p["instance_uuid"], state, mode=p.get("attach_mode") or "rw",
         attachment_id=p.get("attachment_id"))
+    refused = fields.pop("refused", None)
     if not changed:
-        return False, before, before
+        return False, before, dict(before, refused=refused) if refused else before
     stamp = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
     if action == "create":
         values = {"id": fields.get("id") or str(uuid.uuid4()), "volume_id": volume_id,
@@ -184,7 +187,11 @@ def set_volume(tx, p):
             tx.attachment_update(mine["id"], values)
     status, attach_status = volume_states.volume_status(tx.attachments(volume_id))
     tx.volume_update(volume_id, {"status": status, "attach_status": attach_status})
-    return True, before, _snapshot(tx, volume_id)
+    after = _snapshot(tx, volume_id)
+    if refused:
+        # Committed with the error_attaching attachment; the module fails with Cinder's error.
+        after["refused"] = refused
+    return True, before, after
 
 
 def _snapshot(tx, volume_id):

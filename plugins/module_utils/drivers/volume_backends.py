@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Where a volume's bytes live: a raw sparse file, or an LVM logical volume.
+"""Where a volume's bytes live: a raw sparse file, an LVM logical volume, or an RBD image.
 
 Cinder's ``create_volume`` flow for the two: blank, copied from an image (converted
 to raw, then grown to the asked size), or copied from another volume or a snapshot.
@@ -16,7 +16,8 @@ import json
 import os
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput, VolumeIsBusy
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.rbd import ImageBusy
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.lvm import BOOTABLE_TAG, LVM
 
 
@@ -117,3 +118,153 @@ class LvmBackend(object):
             return False
         self.lvm.remove(name)
         return True
+
+
+class RbdBackend(object):
+    """RBD image ``<rbd_pool>/volume-<id>``, as Cinder's RBD driver keeps a volume.
+
+    Sources (``create``'s *source*): ``("file", path, format)`` a local image converted in
+    with qemu-img (Cinder's copy_image_to_volume); ``("clone", pool, image, snap)`` a
+    copy-on-write clone of a protected snapshot (Glance's RBD store image, Cinder's
+    ``clone_image``; or a volume snapshot, ``create_volume_from_snapshot``);
+    ``("volume", name)`` Cinder's ``create_cloned_volume``: a ``<dest>.clone_snap`` on the
+    source, cloned, flattened when the clone chain reaches ``rbd_max_clone_depth``
+    (0: a full copy). Bootable is the image-meta key ``virtblock.bootable`` (Cinder keeps
+    it in its database, which this collection has only for attachments).
+    """
+
+    kind = "rbd"
+    BOOTABLE_KEY = "virtblock.bootable"
+
+    def __init__(self, qemu_img, rbd, flatten_from_snapshot=False, max_clone_depth=5):
+        self.qemu_img = qemu_img
+        self.rbd = rbd
+        self.flatten_from_snapshot = flatten_from_snapshot
+        self.max_clone_depth = max_clone_depth
+
+    def path(self, name):
+        return self.rbd.spec(name)
+
+    def describe(self, name):
+        info = self.rbd.info(name)
+        if info is None:
+            return None
+        parent = info.get("parent")
+        return {"path": self.path(name), "size_bytes": int(info["size"]),
+                "bootable": self.rbd.meta_get(name, self.BOOTABLE_KEY) == "true",
+                "parent": ("%s/%s@%s" % (parent["pool"], parent["image"], parent["snapshot"])
+                           if parent else None)}
+
+    def snapshot_source(self, snapshot_name):
+        """(source, size, bootable) of the volume snapshot ``snapshot-<id>`` in the pool."""
+        for entry in self.rbd.listing():
+            if entry.get("snapshot") == snapshot_name:
+                meta = self.rbd.meta_get(entry["image"], self.BOOTABLE_KEY) == "true"
+                return ("clone", self.rbd.pool, entry["image"], snapshot_name), int(entry["size"]), meta
+        return None
+
+    def image_source(self, pool, image, snap):
+        """(source, size) of a Glance image in the RBD store, or None."""
+        for entry in self.rbd.listing(pool):
+            if entry.get("image") == image and entry.get("snapshot") == snap:
+                if entry.get("protected") not in ("true", True):
+                    raise InvalidInput("%s/%s@%s is not a protected snapshot: it cannot be cloned"
+                                       % (pool, image, snap))
+                return ("clone", pool, image, snap), int(entry["size"])
+        return None
+
+    def create(self, name, size_bytes, source=None, bootable=False):
+        src_kind = source[0] if source else None
+        try:
+            if src_kind == "file":
+                # qemu-img creates the image at the source's virtual size; grown below
+                self.qemu_img.convert_to_raw(source[1], source[2], self.rbd.qemu_uri(name))
+            elif src_kind == "clone":
+                self.rbd.clone(source[1], source[2], source[3], name)
+                if source[1] == self.rbd.pool and self.flatten_from_snapshot:
+                    self.rbd.flatten(name)
+            elif src_kind == "volume":
+                self._clone_volume(source[1], name)
+            else:
+                self.rbd.create(name, size_bytes)
+            info = self.rbd.info(name)
+            if info is None or int(info["size"]) < size_bytes:
+                self.rbd.resize(name, size_bytes)
+            if bootable:
+                self.rbd.meta_set(name, self.BOOTABLE_KEY, "true")
+        except Exception:
+            # nothing half-made stays behind under the volume's name
+            if self.rbd.info(name) is not None:
+                self.delete(name)
+            raise
+
+    def _clone_volume(self, src, name):
+        clone_snap = "%s.clone_snap" % name
+        if self.max_clone_depth <= 0:
+            self.rbd.copy(src, name)
+            return
+        self.rbd.snap_create(src, clone_snap)
+        try:
+            self.rbd.clone(self.rbd.pool, src, clone_snap, name)
+        except Exception:
+            self.rbd.snap_remove(src, clone_snap)
+            raise
+        if self._clone_depth(src) + 1 > self.max_clone_depth:
+            self.rbd.flatten(name)
+            self.rbd.snap_remove(src, clone_snap)
+
+    def _clone_depth(self, name, depth=0):
+        info = self.rbd.info(name)
+        parent = (info or {}).get("parent")
+        if not parent or parent.get("pool") != self.rbd.pool:
+            return depth
+        return self._clone_depth(parent["image"], depth + 1)
+
+    def extend(self, name, size_bytes):
+        self.rbd.resize(name, size_bytes)
+
+    def check_delete(self, name):
+        """Cinder's refusals before ``delete_volume``: watchers (an attached image: the
+        ImageBusy message) and snapshots other than clone snapshots (VolumeIsBusy)."""
+        if self.rbd.watchers(name):
+            raise VolumeIsBusy(volume_name=name, message=(
+                "ImageBusy error raised while deleting rbd volume. This may have been caused "
+                "by a connection from a client that has crashed and, if so, may be resolved by "
+                "retrying the delete after 30 seconds has elapsed."))
+        snaps = [s["name"] for s in self.rbd.snapshots(name)]
+        if [s for s in snaps if not s.endswith(".clone_snap")]:
+            raise VolumeIsBusy(name)
+        return snaps
+
+    def delete(self, name):
+        """Cinder's ``delete_volume``: a volume with clone snapshots is renamed
+        ``<name>.deleted`` and goes when its last clone goes; a clone gives its parent's
+        clone snapshot back."""
+        info = self.rbd.info(name)
+        if info is None:
+            return False
+        snaps = self.check_delete(name)
+        if snaps:
+            self.rbd.rename(name, "%s.deleted" % name)
+            return True
+        try:
+            self.rbd.remove(name)
+        except ImageBusy:
+            self.check_delete(name)
+            raise
+        parent = info.get("parent")
+        if parent and parent.get("pool") == self.rbd.pool and parent["snapshot"].endswith(".clone_snap"):
+            self._delete_clone_parent_refs(parent["image"], parent["snapshot"])
+        return True
+
+    def _delete_clone_parent_refs(self, image, snap):
+        try:
+            self.rbd.snap_remove(image, snap)
+        except ImageBusy:
+            return   # another clone still uses it
+        info = self.rbd.info(image)
+        if image.endswith(".deleted") and info is not None and not self.rbd.snapshots(image):
+            self.rbd.remove(image)
+            parent = info.get("parent")
+            if parent and parent.get("pool") == self.rbd.pool and parent["snapshot"].endswith(".clone_snap"):
+                self._delete_clone_parent_refs(parent["image"], parent["snapshot"])

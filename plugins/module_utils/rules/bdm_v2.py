@@ -65,6 +65,27 @@ def kind(bdm):
     return None
 
 
+def flavor_defined_bdms(flavor, bdms):
+    """Nova ``compute/api.py:API._get_flavor_defined_bdms``: the flavor's ephemeral disk and
+    swap, as ``block_device.create_blank_bdm`` makes them, when no mapping of the request
+    already is one (``new_format_is_ephemeral`` / ``new_format_is_swap``). Swap sizes are MiB.
+
+    Nova's compute then names them ``disk.eph0`` and ``disk.swap`` (the libvirt driver's
+    ``disk.local`` is only for an instance without any ephemeral mapping, which the API never
+    leaves when the flavor has ephemeral space)."""
+    kinds = set(bdm.get("kind") or kind(bdm) for bdm in bdms)
+    added = []
+    for size, fmt, what in ((flavor.get("ephemeral_gb"), None, "ephemeral"),
+                            (flavor.get("swap"), "swap", "swap")):
+        if size and int(size) > 0 and what not in kinds:
+            bdm = {"source_type": "blank", "destination_type": "local", "device_type": "disk",
+                   "boot_index": -1, "delete_on_termination": True, "guest_format": fmt,
+                   "volume_size": int(size), "flavor_defined": True}
+            bdm["kind"] = kind(bdm)
+            added.append(bdm)
+    return added
+
+
 def _invalid(path, value, message):
     return ValidationError("Invalid input for field/attribute %s. Value: %s. %s"
                            % (path, value, message))
@@ -219,6 +240,8 @@ def validate_bdm_v2(mappings, image_ref=None, flavor=None, max_local_block_devic
 
     for bdm in live:
         bdm["kind"] = kind(bdm)
+    if flavor is not None:
+        live.extend(flavor_defined_bdms(flavor, live))
 
     if flavor is not None:
         flavor_ephemeral = int(flavor.get("ephemeral_gb") or 0)

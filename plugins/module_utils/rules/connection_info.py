@@ -13,18 +13,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, VolumeBackendAPIException)
+    InvalidConnectorException, InvalidInput)
 
 ACCESS_MODES = ("rw", "ro")
 
 
 def validate_connector(connector):
-    """Cinder ``ISCSITarget.validate_connector``: the connector must name the initiator."""
+    """Cinder ``cinder/volume/targets/iscsi.py:ISCSITarget.validate_connector``: the connector
+    must name the initiator, else ``InvalidConnectorException(missing='initiator')``. (Cinder
+    only logs "The volume driver requires the iSCSI initiator name in the connector.")"""
     if connector is None:
         return True
     if not isinstance(connector, dict) or "initiator" not in connector:
-        raise VolumeBackendAPIException(
-            "The volume driver requires the iSCSI initiator name in the connector.")
+        raise InvalidConnectorException("initiator")
     return True
 
 
@@ -56,3 +57,31 @@ def iscsi_connection_info(volume_id, iqn, portals, lun, chap=None, access_mode="
         data["auth_username"] = chap[0]
         data["auth_password"] = chap[1]
     return {"driver_volume_type": driver_volume_type, "data": data}
+
+
+def rbd_connection_info(pool, volume_id, hosts, ports, user=None, cluster_name="ceph", secret_uuid=None,
+                        keyring=None, access_mode="rw", qos_specs=None, encrypted=False):
+    """Cinder's ``RBDDriver.initialize_connection`` plus what the volume manager adds
+    (``qos_specs``, ``access_mode``, ``encrypted``). *hosts*/*ports* are the monitors as
+    ``_get_mon_addrs`` reads them from the monmap; ``keyring`` is the keyring file's text
+    where Cinder sends it (``rbd_keyring_conf`` set), else None as in Cinder."""
+    if not hosts or len(hosts) != len(ports):
+        raise InvalidInput("the cluster's monmap gave no monitor addresses")
+    if access_mode not in ACCESS_MODES:
+        raise InvalidInput("access_mode %r is not one of %s" % (access_mode, ", ".join(ACCESS_MODES)))
+    return {"driver_volume_type": "rbd", "data": {
+        "name": "%s/volume-%s" % (pool, volume_id),
+        "hosts": list(hosts),
+        "ports": [str(port) for port in ports],
+        "cluster_name": cluster_name,
+        "auth_enabled": user is not None,
+        "auth_username": user,
+        "secret_type": "ceph",
+        "secret_uuid": secret_uuid,
+        "volume_id": volume_id,
+        "discard": True,
+        "keyring": keyring,
+        "qos_specs": qos_specs or None,
+        "access_mode": access_mode,
+        "encrypted": bool(encrypted),
+    }}

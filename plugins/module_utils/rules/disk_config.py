@@ -5,10 +5,14 @@
 libvirt volume drivers build it. Pure: no I/O, no adapter imports.
 
 - ``LibvirtBaseVolumeDriver.get_config`` (``nova/virt/libvirt/volume/volume.py``):
-  driver ``qemu``/``raw``, cache ``none``, io ``native``, ``<serial>`` = volume id,
-  ``<iotune>`` from ``qos_specs``, discard ``unmap``, readonly for ``access_mode: ro``,
-  shareable for multiattach.
-- ``LibvirtISCSIVolumeDriver``: host login, ``type=block`` on ``data.device_path``.
+  driver ``qemu``/``raw``, cache ``none``, ``<serial>`` = volume id, ``<alias
+  name="ua-<volume id>">`` (``config.make_libvirt_device_alias``), ``<blockio>`` from
+  ``logical_block_size``/``physical_block_size``, ``<iotune>`` from ``qos_specs``, discard
+  ``unmap``, readonly for ``access_mode: ro`` (another non-empty mode is Nova's
+  ``InvalidVolumeAccessMode``), shareable for multiattach. No io mode here.
+- ``LibvirtISCSIVolumeDriver``: host login, ``type=block`` on ``data.device_path``, and the
+  only one of ours that sets io ``native`` (``iscsi.py``: unless
+  ``use_default_aio_mode_for_volumes``); network disks and local volumes keep QEMU's default.
 - ``LibvirtNetVolumeDriver``: ``type=network``; iSCSI opened by QEMU (``IQN/LUN``,
   portal host and port, ``<auth>`` with a libvirt secret of usage ``iscsi``) and rbd
   (``pool/image``, monitors, ``<auth>`` with the ``ceph`` secret).
@@ -24,11 +28,14 @@ host knows (target device, secret uuid, O_DIRECT support) to the rendered XML;
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import binascii
+import re
 import uuid
 import xml.etree.ElementTree as ET
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, VolumeDriverNotFound)
+    InvalidInput, InvalidVolumeAccessMode, VolumeDriverNotFound)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     dev_prefix_for_disk_bus, match_device)
@@ -43,6 +50,11 @@ QOS_TUNE_KEYS = ("total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
 ISCSI_INITIATORS = ("host", "qemu")
 SUPPORTED_TYPES = ("iscsi", "rbd", "local")
 DIRECT_IO_CACHES = ("none", "directsync")
+# LibvirtBaseVolumeDriver.get_config: the access modes it knows.
+ACCESS_MODES = ("ro", "rw")
+# ... and the block sizes it copies into <blockio> (LibvirtConfigGuestDisk.format_dom).
+BLOCK_SIZE_KEYS = ("logical_block_size", "physical_block_size")
+_ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 # Namespace of the libvirt secret uuids this collection makes: uuid5(ns, usage id).
 SECRET_NAMESPACE = uuid.UUID("5b7c2f0e-4f0a-4b8e-9a57-7669727462c6")
 SECRET_KEYS = ("auth_password", "discovery_auth_password", "keyring")
@@ -81,8 +93,10 @@ def validate(connection_info, iscsi_initiator="host", need_device_path=True):
             _require(data, ("device_path",), "data")
         return "iscsi_host", data
     if dvt == "rbd":
-        _require(data, ("name", "hosts", "ports"), "data")
-        if len(data["hosts"]) != len(data["ports"]):
+        _require(data, ("name", "hosts"), "data")
+        # Nova zips hosts with ports and writes a port only when there is one; a monitor
+        # without a port is Ceph's default (6789), not port="None".
+        if data.get("ports") and len(data["hosts"]) != len(data["ports"]):
             raise InvalidInput("connection_info data.hosts and data.ports differ in length")
         if data.get("auth_enabled"):
             _require(data, ("auth_username",), "data")
@@ -113,11 +127,13 @@ def _checked_source(kind, data):
             raise InvalidInput("connection_info data.device_path %r is not an absolute path" % (path,))
     if kind == "rbd":
         types.plain_text(data["name"], "connection_info data.name", 1024)
-        if not isinstance(data["hosts"], list) or not isinstance(data["ports"], list):
+        if not isinstance(data["hosts"], list) or not isinstance(data.get("ports") or [], list):
             raise InvalidInput("connection_info data.hosts and data.ports must be lists")
-        for host, port in zip(data["hosts"], data["ports"]):
+        for host in data["hosts"]:
             types.host_address(host, "connection_info data.hosts[]")
-            types.port(port, "connection_info data.ports[]")
+        for port in data.get("ports") or []:
+            if port not in (None, ""):
+                types.port(port, "connection_info data.ports[]")
         if data.get("secret_uuid"):
             validate_uuid(data["secret_uuid"], what="connection_info data.secret_uuid")
     if data.get("auth_username") not in (None, ""):
@@ -135,6 +151,25 @@ def secret_usage(kind, data):
     if kind == "rbd" and data.get("auth_enabled"):
         return "ceph", "client.%s secret" % data["auth_username"]
     return None
+
+
+def secret_value(usage_type, value):
+    """The bytes a libvirt secret of *usage_type* holds for *value*.
+
+    A ``ceph`` secret holds the decoded cephx key: libvirt hands QEMU base64(value), as
+    ``virsh secret-set-value --base64 KEY`` (what Nova's deployment guides run) stores it;
+    the key's base64 text as the value makes QEMU's connect fail ("blockdev-add: error
+    connecting: Invalid argument"). An ``iscsi`` (CHAP) secret holds the password text.
+    """
+    if usage_type != "ceph":
+        return value.encode("utf-8")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) < 16:
+        raise InvalidInput("rbd_key is not a cephx key (the base64 text ceph auth print-key prints)")
+    return decoded
 
 
 def secret_uuid(usage_type, usage_id):
@@ -176,15 +211,26 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
         raise InvalidInput("device %r is not a device name" % (dev,))
     if boot_order is not None:
         boot_order = types.bounded_int(boot_order, "boot order", 1, 1000)
+    access_mode = data.get("access_mode")
+    if access_mode and access_mode not in ACCESS_MODES:
+        raise InvalidVolumeAccessMode(access_mode)
+    io = None
+    if kind == "iscsi_host":
+        # LibvirtISCSIVolumeDriver.get_config; _set_cache_mode turns it to threads when the
+        # cache mode does not use O_DIRECT.
+        io = "native" if cache in DIRECT_IO_CACHES else "threads"
     disk = {
         "type": "block", "device": "disk",
-        "driver": {"name": "qemu", "type": "raw", "cache": cache,
-                   "io": "native" if cache in DIRECT_IO_CACHES else "threads",
+        "driver": {"name": "qemu", "type": "raw", "cache": cache, "io": io,
                    "discard": "unmap" if data.get("discard") is True else None},
+        # libvirt takes a user alias of [A-Za-z0-9_-] only; a volume id always is.
+        "alias": "ua-%s" % serial if _ALIAS_RE.match(serial or "") else None,
+        "blockio": dict((key, types.bounded_int(data[key], "connection_info data.%s" % key, 512, 1 << 16))
+                        for key in BLOCK_SIZE_KEYS if data.get(key) is not None),
         "source": {}, "auth": None,
         "target": {"dev": dev or "", "bus": bus},
         "serial": serial,
-        "readonly": data.get("access_mode") == "ro",
+        "readonly": access_mode == "ro",
         "shareable": bool(connection_info.get("multiattach") if multiattach is None else multiattach),
         "iotune": qos_iotune(data.get("qos_specs"))[0],
         "boot_order": boot_order,
@@ -203,9 +249,12 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
                             "usage": usage[1], "uuid": secret_uuid(*usage)}
     else:
         disk["type"] = "network"
+        ports = list(data.get("ports") or [])
+        ports += [None] * (len(data["hosts"]) - len(ports))
         disk["source"] = {"protocol": "rbd", "name": data["name"],
-                          "hosts": [{"name": types.host_address(h), "port": str(types.port(p))}
-                                    for h, p in zip(data["hosts"], data["ports"])]}
+                          "hosts": [{"name": types.host_address(h),
+                                     "port": str(types.port(p)) if p not in (None, "") else None}
+                                    for h, p in zip(data["hosts"], ports)]}
         if usage:
             disk["auth"] = {"username": data["auth_username"], "secret_type": "ceph",
                             "usage": usage[1],

@@ -44,10 +44,52 @@ def plan(connection_info, iscsi_initiator="host", use_multipath=False, device_sc
             "properties": properties, "reason": None}
 
 
+# os-brick ``os_brick/initiator/linuxscsi.py:LinuxSCSI.lun_for_addressing``'s modes.
+_ADDRESSING_MODES = ("SAM", "transparent", "SAM2", "SAM3-flat")
+
+
+def _all_targets(data):
+    """os-brick ``BaseISCSIConnector._get_all_targets`` (+ ``ISCSIConnector``'s addressing):
+    one ``(portal, iqn, lun)`` per portal when the plural keys are there, else the single
+    portal, with LUN 0 when ``target_lun`` is missing."""
+    if "target_portals" in data and "target_iqns" in data:
+        luns = data.get("target_luns") or [data["target_lun"]] * len(data["target_iqns"])
+        targets = list(zip(data["target_portals"], data["target_iqns"], luns))
+    else:
+        targets = [(data["target_portal"], data["target_iqn"], data.get("target_lun", 0))]
+    mode = data.get("addressing_mode") or "SAM"
+    if mode not in _ADDRESSING_MODES:
+        raise disk_config.InvalidInput("Invalid addressing_mode %s" % mode)
+    return [(portal, iqn, _lun_for_addressing(int(lun), mode)) for portal, iqn, lun in targets]
+
+
+def _lun_for_addressing(lun, mode):
+    """os-brick ``LinuxSCSI.lun_for_addressing``: flat space (+16384) for SAM3-flat, and for
+    SAM2 from LUN 256 on."""
+    if mode == "SAM3-flat" or (mode == "SAM2" and lun >= 256):
+        return lun + 16384
+    return lun
+
+
+def _format_lun_id(lun):
+    """os-brick ``LinuxSCSI._format_lun_id``: LUN 256 and up as udev names them."""
+    if lun < 256:
+        return lun
+    return "0x%04x%04x00000000" % (lun & 0xffff, lun >> 16 & 0xffff)
+
+
+def by_paths(data):
+    """The udev paths os-brick looks for, one per portal: ``ISCSIConnector._get_device_path``
+    (default transport) with ``_munge_portal``: IPv6 brackets removed (udev forbids them) and
+    the LUN in ``_format_lun_id``'s form."""
+    return ["/dev/disk/by-path/ip-%s-iscsi-%s-lun-%s"
+            % (portal.replace("[", "").replace("]", ""), iqn, _format_lun_id(lun))
+            for portal, iqn, lun in _all_targets(data)]
+
+
 def by_path(data):
-    """The udev path os-brick waits for (single path): the device Nova gets."""
-    return "/dev/disk/by-path/ip-%s-iscsi-%s-lun-%s" % (
-        data["target_portal"], data["target_iqn"], data["target_lun"])
+    """The single-path device Nova gets when the first portal answers."""
+    return by_paths(data)[0]
 
 
 def with_device_path(connection_info, device_path):

@@ -15,19 +15,23 @@ attachments a list of dicts with ``id``, ``instance_uuid``, ``attach_status``,
   attaching is refused ("being attached by different mode").
 - ``attached``: Cinder ``attach_volume`` / ``attachment_complete``: ``in-use``; from
   ``detaching`` it is ``roll_detaching``.
-- ``detaching``: Cinder ``begin_detaching``: only from ``attached``.
+- ``detaching``: Cinder ``begin_detaching``: only from ``attached`` on an ``in-use`` volume
+  (so never in ``maintenance``).
 - ``detached``: Cinder ``attachment_delete`` / ``unreserve_volume``: the attachment goes; the
   volume is ``available`` when it was the last one, else it stays ``in-use``.
-- ``error_attaching``: a failed attach marks the attachment and the volume.
+- ``error_attaching``: a failed attach marks the attachment. An attach refused for its mode
+  (a readonly volume asked ``rw``) leaves an ``error_attaching`` attachment, as Cinder's
+  manager ``attach_volume`` does after ``begin_attach``: the plan says so in ``refused``.
 
-The volume's status follows its attachments (``volume_status``).
+The volume's status follows its attachments (``volume_status``), as Cinder's
+``db.api._get_statuses_from_attachments`` computes it.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, InvalidVolume, InvalidVolumeAttachMode)
+    InvalidInput, InvalidVolume, InvalidVolumeAttachMode, VolumeAttached)
 
 ATTACH_MODES = ("rw", "ro")
 ATTACHMENT_STATES = ("reserved", "attaching", "attached", "detaching", "detached",
@@ -37,24 +41,26 @@ DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_
 
 # How far along an attachment is: a wanted state behind the current one is already met.
 _ORDER = {"reserved": 1, "attaching": 2, "attached": 3}
+# Cinder ``cinder/db/api.py:ATTACH_STATUS_MAP``.
+_ATTACH_STATUS_MAP = {"attached": "in-use", "detached": "available"}
 
 
 def volume_status(attachments):
-    """The volume's ``(status, attach_status)`` from its live attachments: an operation
-    under way shows first (as Cinder sets it when the operation starts), then ``in-use``."""
-    states = set(att["attach_status"] for att in attachments)
-    if not states:
-        return "available", "detached"
-    for state in ("detaching", "attaching", "reserved"):
-        if state in states:
-            return state, state
-    if "attached" in states:
-        return "in-use", "attached"
-    return "error_attaching", "error_attaching"
+    """The volume's ``(status, attach_status)`` from its live attachments, as Cinder's
+    ``cinder/db/api.py:_get_statuses_from_attachments`` (used by ``volume_detached`` and
+    ``attachment_destroy``): attachments in ``error_*`` are ignored (os-brick never connected
+    them, so a volume with only ``error_attaching`` ones is ``available``); of the others the
+    alphabetically first state wins (attached > attaching > detaching > reserved), and
+    ``attached`` shows as ``in-use`` (``ATTACH_STATUS_MAP``)."""
+    states = sorted(att["attach_status"] for att in attachments
+                    if not att["attach_status"].startswith("error_"))
+    attach_status = states[0] if states else "detached"
+    return _ATTACH_STATUS_MAP.get(attach_status, attach_status), attach_status
 
 
 def _check_new_attach(volume, attachments, mode):
-    """Cinder ``_attachment_reserve`` / ``reserve_volume`` and ``attach_volume``'s mode check."""
+    """Cinder ``_attachment_reserve`` / ``reserve_volume``'s status check (nothing recorded when
+    it refuses), then ``attach_volume``'s mode check (raised by ``_check_mode``)."""
     status = volume["status"]
     if volume.get("multiattach"):
         allowed = ("available", "in-use", "reserved", "attaching")
@@ -64,8 +70,21 @@ def _check_new_attach(volume, attachments, mode):
         if status == "in-use" and not volume.get("multiattach"):
             raise InvalidVolume("volume is already attached")
         raise InvalidVolume("Volume %s status must be %s" % (volume["id"], " or ".join(allowed)))
+
+
+def _check_mode(volume, mode):
     if volume.get("readonly") and mode != "ro":
         raise InvalidVolumeAttachMode(mode, volume["id"])
+
+
+def _refused(action, mode, err, attachment_id=None):
+    """Cinder ``VolumeManager.attach_volume``: the mode check runs after ``begin_attach`` made
+    the attachment, and its ``except`` marks it ``ERROR_ATTACHING`` before re-raising: the
+    caller writes this attachment, commits, then fails with ``refused``."""
+    fields = {"attach_status": "error_attaching", "attach_mode": mode, "refused": err}
+    if action == "create":
+        fields["id"] = attachment_id
+    return True, action, fields
 
 
 def plan(volume, attachments, instance_uuid, wanted, mode="rw", attachment_id=None):
@@ -92,6 +111,10 @@ def plan(volume, attachments, instance_uuid, wanted, mode="rw", attachment_id=No
             raise InvalidVolume("volume %s has no attachment for instance %s"
                                 % (volume["id"], instance_uuid))
         _check_new_attach(volume, attachments, mode)
+        try:
+            _check_mode(volume, mode)
+        except InvalidVolumeAttachMode as err:
+            return _refused("create", mode, err, attachment_id)
         return True, "create", {"attach_status": wanted, "attach_mode": mode,
                                 "id": attachment_id}
 
@@ -105,7 +128,9 @@ def plan(volume, attachments, instance_uuid, wanted, mode="rw", attachment_id=No
         return False, None, {}
 
     if wanted == "detaching":
-        if state != "attached":
+        # Cinder ``API.begin_detaching``: conditional update expecting status ``in-use`` and
+        # attach_status ``attached``; a volume in ``maintenance`` (or anything else) refuses.
+        if state != "attached" or volume.get("status") != "in-use":
             raise InvalidVolume("Unable to detach volume. Volume status must be 'in-use' and "
                                 "attach_status must be 'attached' to detach.")
         return True, "update", {"attach_status": "detaching"}
@@ -126,19 +151,32 @@ def plan(volume, attachments, instance_uuid, wanted, mode="rw", attachment_id=No
         # A retry after a failed attach starts over, with the same checks as a new one.
         others = [att for att in attachments if att is not current]
         _check_new_attach(dict(volume, status=volume_status(others)[0]), others, mode)
+        try:
+            _check_mode(volume, mode)
+        except InvalidVolumeAttachMode as err:
+            return False, None, {"refused": err}    # already recorded as error_attaching
         return True, "update", {"attach_status": wanted, "attach_mode": mode}
     if current.get("attach_mode") and current["attach_mode"] != mode:
         raise InvalidVolume("being attached by different mode")
-    if volume.get("readonly") and mode != "ro":
-        raise InvalidVolumeAttachMode(mode, volume["id"])
     if _ORDER[wanted] <= _ORDER[state]:
         return False, None, {}
+    try:
+        _check_mode(volume, mode)
+    except InvalidVolumeAttachMode as err:
+        return _refused("update", mode, err)
     return True, "update", {"attach_status": wanted, "attach_mode": mode}
 
 
 def check_delete(volume, attachments):
-    """Cinder ``volume delete``'s condition."""
-    if attachments or volume["status"] not in DELETABLE:
+    """Cinder's volume delete: an attached volume is ``VolumeAttached``
+    (``VolumeManager.delete_volume``: "detach volume first"); otherwise ``API.delete``'s
+    conditional update: status in DELETABLE and no attachment still in use. Attachments in
+    ``error_*`` do not hold the volume (its status is ``available``); they go with it."""
+    if volume.get("attach_status") == "attached" or any(
+            att["attach_status"] == "attached" for att in attachments):
+        raise VolumeAttached(volume["id"])
+    live = [att for att in attachments if not att["attach_status"].startswith("error_")]
+    if live or volume["status"] not in DELETABLE:
         raise InvalidVolume(
             "Volume status must be available or error or error_restoring or error_extending "
             "or error_managing and must not be migrating, attached, belong to a group, have "

@@ -12,17 +12,10 @@ __metaclass__ = type
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.parameter_types import (
     MAX_FILE_BYTES, bounded_int)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, VirtblockError)
+    ImageUnacceptable, InvalidInput)
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
-
-
-class ImageUnacceptable(VirtblockError):
-    """Cinder ``ImageUnacceptable``."""
-
-    def __init__(self, image_id, reason):
-        super(ImageUnacceptable, self).__init__("Image %s is unacceptable: %s" % (image_id, reason))
 
 
 def requested_bytes(size=None, size_mib=None):
@@ -96,3 +89,22 @@ def check_image_info(image_id, info):
     if info.get("virtual-size") is None:
         raise ImageUnacceptable(image_id, "'qemu-img info' reports no virtual size.")
     return info["format"], int(info["virtual-size"])
+
+
+def parse_rbd_location(location, fsid):
+    """Cinder's ``_parse_location`` + the fsid half of ``_is_cloneable``: Glance's RBD store
+    ``direct_url`` ``rbd://<fsid>/<pool>/<image>/<snapshot>`` -> (pool, image, snapshot).
+
+    Cinder falls back to downloading an image of another cluster; here there is nothing to
+    download from, so it is refused (give the image file as ``image`` instead).
+    """
+    prefix = "rbd://"
+    if not location or not location.startswith(prefix):
+        raise InvalidInput("image_location %r is not an rbd:// location" % (location,))
+    pieces = location[len(prefix):].split("/")
+    if len(pieces) != 4 or not all(pieces):
+        raise InvalidInput("image_location %r is not rbd://<fsid>/<pool>/<image>/<snapshot>" % (location,))
+    if pieces[0] != fsid:
+        raise InvalidInput("image_location %s is in the cluster %s, not in this one (%s): "
+                           "it cannot be cloned" % (location, pieces[0], fsid))
+    return pieces[1], pieces[2], pieces[3]

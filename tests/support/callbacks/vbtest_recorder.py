@@ -1,11 +1,16 @@
 # -*- coding: utf-8 -*-
-"""Test-only callback: records what a playbook run did, and injects faults.
+"""Test-only callback: records what a run did, and injects faults.
 
-- Writes ``VBTEST_RECORD`` (JSON): every task's name and status, the message of each
-  failed task that is not ``no_log`` (what an operator sees), and the final stats.
+- Writes ``VBTEST_RECORD`` (JSON) when the run ends: every task result per host (its
+  name, status, whether the failure was ignored, the message an operator sees -
+  "censored" for ``no_log`` - and the result itself as callbacks get it, no_log results
+  already censored by ansible) and the final stats per host.
 - ``VBTEST_FAULT_TASK`` + ``VBTEST_FAULT_COMMAND``: when a task whose name contains
   the first starts, the second runs (a shell command, once) - tgtd stopped, the domain
   destroyed, ... - so a fault hits exactly one step of an otherwise real run.
+
+It is an aggregate callback: the stdout callback stays ansible's default, so what a test
+reads as ``stdout`` is what an operator sees.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -43,23 +48,22 @@ class CallbackModule(CallbackBase):
             subprocess.run(os.environ["VBTEST_FAULT_COMMAND"], shell=True, check=True,
                            timeout=120, capture_output=True)
 
-    def _record(self, result, status):
-        entry = {"task": result._task.get_name(), "status": status}
-        if status == "changed" or status == "ok":
-            entry["status"] = "changed" if result._result.get("changed") else "ok"
-        if status == "failed":
-            res = result._result
+    def _record(self, result, status, ignored=False):
+        res = dict(result._result)
+        if status == "ok" and res.get("changed"):
+            status = "changed"
+        entry = {"task": result._task.get_name(), "host": result._host.get_name(),
+                 "status": status, "ignored": bool(ignored), "result": res}
+        if status in ("failed", "unreachable"):
             no_log = result._task.no_log or res.get("_ansible_no_log")
             entry["msg"] = "censored" if no_log else res.get("msg")
-            entry["ignored"] = bool(getattr(result, "_ignore_errors", False))
         self.tasks.append(entry)
 
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._record(result, "failed")
-        self.tasks[-1]["ignored"] = ignore_errors
+        self._record(result, "failed", ignored=ignore_errors)
 
     def v2_runner_on_skipped(self, result):
         self._record(result, "skipped")
@@ -74,4 +78,4 @@ class CallbackModule(CallbackBase):
         hosts = sorted(stats.processed.keys())
         with open(path, "w") as handle:
             json.dump({"tasks": self.tasks,
-                       "stats": dict((h, stats.summarize(h)) for h in hosts)}, handle)
+                       "stats": dict((h, stats.summarize(h)) for h in hosts)}, handle, default=str)

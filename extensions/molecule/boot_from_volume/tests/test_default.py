@@ -9,8 +9,10 @@ import yaml
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 with open(os.path.join(HERE, "vars", "scenario.yml")) as handle:
     VARS = yaml.safe_load(handle)
-DB = VARS["vbtest_molecule_dir"] + "/records.sqlite"
-NAME = VARS["virtblock_server"]["name"]
+# vars/scenario.yml names them after the run id test_molecule.py passes (or the default).
+RUN_ID = os.environ.get("VIRTBLOCK_MOLECULE_RUN_ID", "00000000000")
+DB = VARS["vbtest_molecule_dir"].replace("{{ vbtest_molecule_run_id }}", RUN_ID) + "/records.sqlite"
+NAME = VARS["virtblock_server"]["name"].replace("{{ vbtest_molecule_run_id }}", RUN_ID)
 
 
 def sql(host, query):
