@@ -8,8 +8,6 @@ errors into ``fail_json(msg=...)`` instead of tracebacks."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
-import sys
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
@@ -48,10 +46,12 @@ class VirtblockModule(object):
                                        supports_check_mode=True, **self.module_kwargs)
         except (OverflowError, ValueError, TypeError) as err:
             # ansible-core's own type check raises on some values (int "inf": OverflowError)
-            # instead of failing the task: fail it here, as fail_json would, without a trace.
-            print(json.dumps({"failed": True, "msg": "Invalid module arguments: %s: %s"
-                              % (type(err).__name__, err)}))
-            sys.exit(1)
+            # instead of failing the task: fail it cleanly through a module that converts
+            # nothing (and still masks the no_log options).
+            raw = dict((name, dict(type="raw", no_log=bool(spec.get("no_log"))))
+                       for name, spec in self.argument_spec.items())
+            module_class(argument_spec=raw, supports_check_mode=True).fail_json(
+                msg="Invalid module arguments: %s: %s" % (type(err).__name__, err))
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff
