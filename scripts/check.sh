@@ -7,6 +7,8 @@
 #   artifact   ansible-galaxy collection build, install into a fresh collections path,
 #              the demo run twice from that installed copy (the second run changes nothing)
 #   ee         ansible-builder create of execution-environment.yml (the build context only)
+#   site       the docs site: antsibull-docs + Sphinx HTML in .build/docs-site (scripts/docs_site.sh);
+#              tests/integration/test_docs_site.py opens it in headless Chromium
 # Each check runs even when an earlier one failed; the exit status says whether all passed.
 # Arguments pick checks (scripts/check.sh lint docs); none means all.
 set -uo pipefail
@@ -96,8 +98,10 @@ check_ee() {
   fi
 }
 
+check_site() { scripts/docs_site.sh; }
+
 checks=("$@")
-[ ${#checks[@]} -gt 0 ] || checks=(sanity lint docs changelog artifact ee)
+[ ${#checks[@]} -gt 0 ] || checks=(sanity lint docs changelog artifact ee site)
 failed=()
 summary=()
 for name in "${checks[@]}"; do

@@ -3,7 +3,7 @@
 # ansible-test insists on running from a directory whose real path ends in
 # ansible_collections/virtblock/volumes; the .build/collections link does not count
 # (it resolves the working directory), so the tracked and new files are copied under
-# .build/sanity/ansible_collections/virtblock/volumes.
+# .build/sanity/<ansible-core version>/ansible_collections/virtblock/volumes.
 # It also downloads a get-pip script from a host these machines cannot reach: the
 # stand-in in scripts/ci/get_pip_shim.py is put in its cache first.
 # Arguments go to ansible-test (e.g. --test pep8).
@@ -19,7 +19,9 @@ at_dir=$(python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.
 pip_version=$(grep -oP "^\s+pip='\K[0-9.]+" "$at_dir/_internal/python_requirements.py")
 install -m 0644 scripts/ci/get_pip_shim.py "$cache/get_pip_${pip_version//./_}.py"
 
-dest="$VIRTBLOCK_BUILD/sanity/ansible_collections/virtblock/volumes"
+# One copy per ansible-core release: scripts/matrix.sh runs sanity in several virtualenvs.
+core_version=$(python -c 'from ansible.release import __version__; print(__version__)')
+dest="$VIRTBLOCK_BUILD/sanity/$core_version/ansible_collections/virtblock/volumes"
 rm -rf "$dest"
 mkdir -p "$dest"
 git ls-files -z --cached --others --exclude-standard \

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Installs everything the collection, its demo and its tests need on a fresh Debian 12
-# machine: the apt packages, a virtualenv with the pinned Python dependencies, and the
+# (bookworm) or Debian 13 (trixie) machine: the apt packages, a virtualenv with the pinned Python dependencies, and the
 # link that makes this tree importable as ansible_collections.virtblock.volumes.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
+# The release decides a few package lines (apt-packages.txt: "NAME debian=N").
+debian=$(. /etc/os-release 2>/dev/null && [ "${ID:-}" = debian ] && echo "${VERSION_ID:-}")
+case "$debian" in
+  12|13) echo "setup: Debian $debian" ;;
+  *) echo "setup: not Debian 12 or 13 (/etc/os-release: ${debian:-other}); trying the Debian 12 names" >&2
+     debian=12 ;;
+esac
 missing=()
-while read -r pkg; do
+while read -r pkg only; do
   [ -z "$pkg" ] && continue
+  [ -n "${only:-}" ] && [ "$only" != "debian=$debian" ] && continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done < <(grep -v '^\s*#' "$VIRTBLOCK_ROOT/scripts/apt-packages.txt")
 if [ "${#missing[@]}" -gt 0 ]; then

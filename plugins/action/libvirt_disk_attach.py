@@ -9,26 +9,27 @@ __metaclass__ = type
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import DISK_ATTACH_SPEC
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import TemplateAction
 
 
 class ActionModule(TemplateAction):
+    spec = DISK_ATTACH_SPEC
     default_template = "libvirt_disk.xml.j2"
     renders_xml = True
-    module_name = "libvirt_disk_attach"
     rendered_option = "disk_xml"
 
-    def needs_template(self, args):
-        return args.get("state", "attached") == "attached"
+    def needs_template(self, params):
+        return params["state"] == "attached"
 
-    def template_vars(self, args):
-        bus = args.get("disk_bus")
+    def template_vars(self, params):
+        bus = params["disk_bus"]
         dev = ""
-        if args.get("device"):
-            dev, bus = device_names.validate_requested(args["device"], bus)
-        boot_index = args.get("boot_index")
+        if params["device"]:
+            dev, bus = device_names.validate_requested(params["device"], bus)
+        boot_index = params["boot_index"]
         return disk_config.build(
-            args.get("connection_info"), serial=validate_uuid(args.get("volume_id")),
-            bus=bus or "virtio", dev=dev, iscsi_initiator=args.get("iscsi_initiator", "host"),
-            boot_order=int(boot_index) + 1 if boot_index not in (None, "") else None,
-            multiattach=args.get("multiattach"))
+            params["connection_info"], serial=validate_uuid(params["volume_id"]),
+            bus=bus or "virtio", dev=dev, iscsi_initiator=params["iscsi_initiator"],
+            boot_order=boot_index + 1 if boot_index is not None else None,
+            multiattach=params["multiattach"])

@@ -7,22 +7,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import domain_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.domain import DOMAIN_SPEC
 from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import TemplateAction
 
 
 class ActionModule(TemplateAction):
+    spec = DOMAIN_SPEC
     default_template = "libvirt_domain.xml.j2"
     renders_xml = True
-    module_name = "libvirt_domain"
     rendered_option = "domain_xml"
 
-    def needs_template(self, args):
-        return args.get("state", "running") in ("defined", "running")
+    def needs_template(self, params):
+        return params["state"] in ("defined", "running")
 
-    def template_vars(self, args):
+    def template_vars(self, params):
         return {"domain": domain_config.build(
-            args.get("name"), args.get("uuid"), args.get("memory"), args.get("vcpus"),
-            virt_type=args.get("virt_type", "qemu"), machine=args.get("machine", "q35"),
-            kernel=args.get("kernel"), initrd=args.get("initrd"), cmdline=args.get("cmdline"),
-            disks=args.get("disks"), networks=args.get("networks"),
-            console_log=args.get("console_log"), root_ports=args.get("root_ports", 4))}
+            params["name"], params["uuid"], params["memory"], params["vcpus"],
+            virt_type=params["virt_type"], machine=params["machine"], kernel=params["kernel"],
+            initrd=params["initrd"], cmdline=params["cmdline"], disks=params["disks"],
+            networks=params["networks"], console_log=params["console_log"],
+            root_ports=params["root_ports"])}

@@ -35,7 +35,10 @@ options:
     description: The server's C(imageRef); empty for boot from volume.
     type: str
   flavor:
-    description: C(ephemeral_gb) and C(swap) (MiB) to check local disk sizes against; as Nova's API does, the flavor's ephemeral disk and swap are added as blank local mappings when the request has none.
+    description:
+      - C(ephemeral_gb) and C(swap) (MiB) to check local disk sizes against; as Nova's API does,
+        the flavor's ephemeral disk and swap are added as blank local mappings when the request
+        has none.
     type: dict
   max_local_block_devices:
     description: Nova's C(max_local_block_devices); below 0 means no limit.
@@ -69,7 +72,7 @@ def block_device_mapping_v2(mappings, image_ref=None, flavor=None, max_local_blo
         return validate_bdm_v2(mappings, image_ref=image_ref or None, flavor=flavor,
                                max_local_block_devices=max_local_block_devices)
     except VirtblockError as err:
-        nova_class = getattr(err, "nova_class", type(err).__name__)
+        nova_class = type(err).__name__
         raise AnsibleFilterError("%s: %s" % (nova_class, err.msg))
 
 

@@ -16,7 +16,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_req
 
 
 def _nova_error(err):
-    return AnsibleFilterError("%s: %s" % (getattr(err, "nova_class", type(err).__name__), err.msg))
+    return AnsibleFilterError("%s: %s" % (type(err).__name__, err.msg))
 
 
 def server_request(request):

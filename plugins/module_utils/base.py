@@ -13,44 +13,54 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
+from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
 
 
 class _MaskingModule(AnsibleModule):
-    """An AnsibleModule that learns secret values nested in parameters (a CHAP
-    password inside ``connection_info``) before it logs its invocation, so they are
-    masked in the log, the invocation and the result as ``no_log`` values are."""
+    """The masking hook every module of the collection goes through.
 
-    secret_finder = None
+    ``AnsibleModule.__init__`` loads the raw parameters, validates them (a validation
+    failure returns the parameters as ``invocation``), then logs ``Invoked with ...`` to
+    syslog/journal. ``no_log`` in an argument spec covers a whole option only; a secret
+    nested in a dict (``connection_info.data.auth_password``) would be logged and returned
+    in the clear. So right after ``_load_params`` (ansible-core 2.19 ``basic.py``:
+    ``no_log_values`` is set empty just before it) every value under a key of
+    ``secrets.SECRET_KEYS`` joins ``no_log_values``: AnsibleModule then masks it in the
+    logged invocation, the result, the diff and the error message, as for ``no_log``
+    options. The walk runs again before logging, for values that came from defaults or
+    environment fallbacks during validation.
+    """
+
+    def _load_params(self):
+        super(_MaskingModule, self)._load_params()
+        self.no_log_values.update(secret_values(self.params))
 
     def _log_invocation(self):
-        if self.secret_finder is not None:
-            self.no_log_values.update(v for v in self.secret_finder(self.params) if v)
+        self.no_log_values.update(secret_values(self.params))
         super(_MaskingModule, self)._log_invocation()
 
 
 class VirtblockModule(object):
-    """Subclasses set ``argument_spec`` (and ``module_kwargs``) and implement ``run()``,
-    which returns the result dict (``changed`` included). A subclass whose parameters
-    carry secrets inside a dict sets ``secret_values(params)`` to return them."""
+    """Subclasses set ``spec`` (``dict(argument_spec=..., required_if=...)``, defined in
+    module_utils when an action plugin validates with it too) or ``argument_spec`` (and
+    ``module_kwargs``), and implement ``run()``, which returns the result dict
+    (``changed`` included)."""
 
+    spec = None
     argument_spec = {}
     module_kwargs = {}
-    secret_values = None
 
     def __init__(self):
-        finder = type(self).secret_values
-        module_class = type("VirtblockAnsibleModule", (_MaskingModule,),
-                            {"secret_finder": staticmethod(finder)}) if finder else AnsibleModule
+        spec = self.spec or dict(self.module_kwargs, argument_spec=self.argument_spec)
         try:
-            self.module = module_class(argument_spec=self.argument_spec,
-                                       supports_check_mode=True, **self.module_kwargs)
+            self.module = _MaskingModule(supports_check_mode=True, **spec)
         except (OverflowError, ValueError, TypeError) as err:
             # ansible-core's own type check raises on some values (int "inf": OverflowError)
             # instead of failing the task: fail it cleanly through a module that converts
-            # nothing (and still masks the no_log options).
-            raw = dict((name, dict(type="raw", no_log=bool(spec.get("no_log"))))
-                       for name, spec in self.argument_spec.items())
-            module_class(argument_spec=raw, supports_check_mode=True).fail_json(
+            # nothing (and still masks the no_log options and the nested secrets).
+            raw = dict((name, dict(type="raw", no_log=bool(option.get("no_log"))))
+                       for name, option in spec["argument_spec"].items())
+            _MaskingModule(argument_spec=raw, supports_check_mode=True).fail_json(
                 msg="Invalid module arguments: %s: %s" % (type(err).__name__, err))
         self.params = self.module.params
         self.check_mode = self.module.check_mode

@@ -9,7 +9,6 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import CHAP_USER_KEYS, SECRET_KEYS
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.parameter_types import (
     MAX_INT, bounded_int, plain_text)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.disk_config import mask_chap_user
@@ -44,29 +43,10 @@ def check_limits(params):
             params[key] = bounded_int(params[key], key, low, high)
 
 
-def _connection_info_secrets(connection_info, found):
-    if isinstance(connection_info, dict):
-        data = connection_info.get("data")
-        if connection_info.get("driver_volume_type") in ("iscsi", "iser") and isinstance(data, dict):
-            found.extend(str(data[key]) for key in CHAP_USER_KEYS if data.get(key))
-        for key, value in connection_info.items():
-            if key in SECRET_KEYS and value:
-                found.append(str(value))
-            else:
-                _connection_info_secrets(value, found)
-    return found
-
-
 class RecordModule(VirtblockModule):
     """A module that reads or writes the record store."""
 
     record_spec = {}
-
-    @staticmethod
-    def secret_values(params):
-        """The secrets in connection_info, masked before AnsibleModule logs its invocation
-        (syslog) by the base's hook: CHAP password, keyring, and the CHAP user."""
-        return _connection_info_secrets(params.get("connection_info"), [])
 
     def __init__(self):
         self.argument_spec = dict(STORE_ARGUMENT_SPEC, **self.record_spec)
@@ -95,20 +75,6 @@ class RecordModule(VirtblockModule):
         if diff is not None:
             result["diff"] = diff
         return result
-
-    def hide_secrets(self, connection_info):
-        """Mask the secrets of a connection_info parameter in everything the module returns
-        (its ``invocation`` included), without masking the harmless values beside them."""
-        if isinstance(connection_info, dict):
-            data = connection_info.get("data")
-            if connection_info.get("driver_volume_type") in ("iscsi", "iser") and isinstance(data, dict):
-                # The CHAP user is half of the credentials: masked too (rbd users are not).
-                self.module.no_log_values.update(str(data[key]) for key in CHAP_USER_KEYS if data.get(key))
-            for key, value in connection_info.items():
-                if key in SECRET_KEYS and value:
-                    self.module.no_log_values.add(str(value))
-                else:
-                    self.hide_secrets(value)
 
     @staticmethod
     def row_out(row):

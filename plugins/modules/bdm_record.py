@@ -19,7 +19,7 @@ description:
     refused with C(Invalid volume: volume <id> already attached); the device name is the first
     free one on the bus (C(vd) virtio, C(sd) scsi/usb/sata, C(hd) ide, ...) after the names in
     the instance''s rows and those the live domain reports (O(in_use_device_names)), gaps
-    first, C(vdz) then C(vdaa) when O(max_disk_devices_to_attach) allows more than 26; ide
+    first, C(vdz) then C(vdaa) (no limit unless O(max_disk_devices_to_attach) is set, as Nova); ide
     takes 4. A requested O(device_name) is checked like Nova''s C(match_device)
     (C(InvalidDevicePath)) and refused when in use (C(DevicePathInUse)).'
   - O(state=present) saves O(connection_info), O(attachment_id) and the other fields (Nova's
@@ -66,7 +66,7 @@ options:
     elements: str
     default: []
   max_disk_devices_to_attach:
-    description: Nova's C([compute] max_disk_devices_to_attach); below 0 means 26 per bus.
+    description: Nova's C([compute] max_disk_devices_to_attach); below 0 means no limit (ide always takes 4).
     type: int
     default: -1
   already_attached:
@@ -197,7 +197,6 @@ class BdmRecordModule(RecordModule):
 
     def run(self):
         params = self.checked_params()
-        self.hide_secrets(params.get("connection_info"))
         operation = {"reserved": records.reserve_bdm, "present": records.save_bdm,
                      "absent": records.delete_bdm}[params["state"]]
         changed, before, after = self.store().run(

@@ -64,11 +64,8 @@ connector:
     do_local_attach: false
 '''
 
-import ipaddress
-
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import os_brick as brick
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import connector
 
 
 class ConnectorInfoModule(VirtblockModule):
@@ -81,14 +78,8 @@ class ConnectorInfoModule(VirtblockModule):
 
     def run(self):
         p = self.params
-        if p["my_ip"]:
-            try:
-                ipaddress.ip_address(p["my_ip"])
-            except ValueError:
-                raise InvalidInput("my_ip %r is not an IP address" % p["my_ip"])
-        connector = brick.connector_properties(p["my_ip"], p["multipath"],
-                                               p["enforce_multipath"], p["host"])
-        return dict(changed=False, connector=connector)
+        return dict(changed=False, connector=connector(p["my_ip"], p["multipath"],
+                                                       p["enforce_multipath"], p["host"]))
 
 
 def main():

@@ -217,8 +217,6 @@ connection_info:
 import os
 import stat
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import connection_info
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
@@ -227,7 +225,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import In
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
     portal, target_iqn, validate_uuid)
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import (
-    TargetExport, ensure_include)
+    ISCSI_TARGET_SPEC, TargetExport, ensure_include)
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
 
 
@@ -244,35 +242,7 @@ def checked_backing_store(path):
 
 
 class IscsiTargetModule(VirtblockModule):
-    argument_spec = dict(
-        volume_id=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        backing_store=dict(type="path"),
-        target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
-        target_ip_address=dict(type="str", default="127.0.0.1"),
-        target_port=dict(type="int", default=3260),
-        target_secondary_ip_addresses=dict(type="list", elements="str", default=[]),
-        iscsi_protocol=dict(type="str", choices=["iscsi", "iser"], default="iscsi"),
-        use_chap_auth=dict(type="bool", default=True),
-        chap_username=dict(type="str", fallback=(env_fallback, ["VIRTBLOCK_CHAP_USERNAME"])),
-        chap_password=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_CHAP_PASSWORD"])),
-        initiators=dict(type="list", elements="str", default=[]),
-        initiator_addresses=dict(type="list", elements="str", default=[]),
-        connector=dict(type="dict"),
-        target_flags=dict(type="str", choices=["direct", "sync", "direct,sync"]),
-        write_cache=dict(type="bool", default=True),
-        access_mode=dict(type="str", choices=["rw", "ro"], default="rw"),
-        qos_specs=dict(type="dict"),
-        encrypted=dict(type="bool", default=False),
-        discard=dict(type="bool", default=False),
-        volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
-        tgt_include_file=dict(type="path", default="/etc/tgt/conf.d/virtblock-volumes.conf"),
-        control_port=dict(type="int", default=0),
-        force=dict(type="bool", default=False),
-        template=dict(type="path"),
-        target_config=dict(type="str"),
-    )
-    module_kwargs = dict(required_if=[("state", "present", ["backing_store"])])
+    spec = ISCSI_TARGET_SPEC
 
     def run(self):
         p = self.params
@@ -294,8 +264,11 @@ class IscsiTargetModule(VirtblockModule):
             raise InvalidInput("target_config is rendered by the iscsi_target action plugin; "
                                "run the module through Ansible, not on its own")
         before = export.current_text()
+        # An AWX credential whose CHAP fields are blank injects them as empty variables:
+        # empty means "not given" (generated per volume), as the credential's labels say.
         text, spec, credentials = export.desired(p["target_config"], p["use_chap_auth"],
-                                                 p["chap_username"], p["chap_password"])
+                                                 p["chap_username"] or None,
+                                                 p["chap_password"] or None)
         if os.path.realpath(spec.backing_store) != backing_store:
             raise InvalidInput("the target template renders backing-store %s, expected %s"
                                % (spec.backing_store, p["backing_store"]))

@@ -160,39 +160,15 @@ secret_uuid:
   type: str
 '''
 
-from ansible.module_utils.basic import env_fallback
-
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
-    LIBVIRT_ARGUMENT_SPEC, set_disk)
+    DISK_ATTACH_SPEC, set_disk)
 
 
 class LibvirtDiskAttachModule(VirtblockModule):
-    argument_spec = dict(
-        LIBVIRT_ARGUMENT_SPEC,
-        domain=dict(type="str", required=True),
-        volume_id=dict(type="str", required=True),
-        state=dict(type="str", choices=["attached", "detached"], default="attached"),
-        connection_info=dict(type="dict"),
-        device=dict(type="str"),
-        disk_bus=dict(type="str", choices=["virtio", "scsi", "sata", "usb", "ide"]),
-        iscsi_initiator=dict(type="str", choices=["host", "qemu"], default="host"),
-        multiattach=dict(type="bool"),
-        boot_index=dict(type="int"),
-        rbd_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_RBD_KEY"])),
-        detach_timeout=dict(type="float", default=20),
-        detach_attempts=dict(type="int", default=8),
-        template=dict(type="path"),
-        disk_xml=dict(type="str"),
-    )
-    module_kwargs = dict(required_if=[("state", "attached", ["connection_info"])])
-
-    @staticmethod
-    def secret_values(params):
-        return disk_config.secrets_of(params.get("connection_info"))
+    spec = DISK_ATTACH_SPEC
 
     def run(self):
         p = self.params

@@ -156,35 +156,14 @@ secrets_removed:
   elements: str
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import domain_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.domain import (
-    LIBVIRT_ARGUMENT_SPEC, set_domain)
+    DOMAIN_SPEC, set_domain)
 
 
 class LibvirtDomainModule(VirtblockModule):
-    argument_spec = dict(
-        LIBVIRT_ARGUMENT_SPEC,
-        name=dict(type="str", required=True),
-        uuid=dict(type="str", required=True),
-        state=dict(type="str", choices=["defined", "running", "stopped", "absent"], default="running"),
-        memory=dict(type="int"),
-        vcpus=dict(type="int"),
-        virt_type=dict(type="str", choices=list(domain_config.VIRT_TYPES), default="qemu"),
-        machine=dict(type="str", default="q35"),
-        kernel=dict(type="path"),
-        initrd=dict(type="path"),
-        cmdline=dict(type="str"),
-        disks=dict(type="list", elements="dict", default=[]),
-        networks=dict(type="list", elements="dict", default=[]),
-        console_log=dict(type="path"),
-        root_ports=dict(type="int", default=4),
-        template=dict(type="path"),
-        domain_xml=dict(type="str"),
-    )
-    module_kwargs = dict(required_if=[("state", "defined", ["memory", "vcpus"]),
-                                      ("state", "running", ["memory", "vcpus"])])
+    spec = DOMAIN_SPEC
 
     def run(self):
         uuid = validate_uuid(self.params["uuid"], what="uuid")

@@ -61,7 +61,6 @@ in_use:
   type: bool
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
     LIBVIRT_ARGUMENT_SPEC, remove_volume_secret)
@@ -73,10 +72,6 @@ class LibvirtSecretModule(VirtblockModule):
         connection_info=dict(type="dict", required=True),
         state=dict(type="str", choices=["absent"], default="absent"),
     )
-
-    @staticmethod
-    def secret_values(params):
-        return disk_config.secrets_of(params.get("connection_info"))
 
     def run(self):
         return remove_volume_secret(self.params["uri"], self.params["connection_info"],

@@ -114,14 +114,9 @@ format:
   sample: {format: qcow2, guest_format: ext4}
 '''
 
-import os
-
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import local_disks
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.mkfs import Mkfs
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.image_cache import ImageCache
 
 
 class LocalDiskModule(VirtblockModule):
@@ -144,79 +139,16 @@ class LocalDiskModule(VirtblockModule):
 
     def run(self):
         p = self.params
-        self.qemu_img = QemuImg(self.module.run_command)
-        if not p["path"] or not os.path.isabs(p["path"]) or p["path"].endswith("/"):
-            raise InvalidInput("path %r must be the absolute path of the disk file" % (p["path"],))
-        exists = os.path.exists(p["path"])
+        cache = ImageCache(self.module.run_command, self.module.get_bin_path)
+        extra = {}
         if p["state"] == "absent":
-            if exists and not self.check_mode:
-                files.remove(p["path"])
-            return self._result(exists, {"path": p["path"]} if exists else {}, {})
-        return self.present(exists)
-
-    def _result(self, changed, before, after, **extra):
-        result = dict(changed=changed, path=self.params["path"], **extra)
+            changed, before, after = cache.remove(p["path"], self.check_mode)
+        else:
+            changed, before, after, extra = cache.ensure(p, self.check_mode)
+        result = dict(changed=changed, path=p["path"], **extra)
         if self.diff_mode:
             result["diff"] = dict(before=before, after=after)
         return result
-
-    def present(self, exists):
-        p = self.params
-        kind = p["kind"]
-        fmt = local_disks.guest_format(kind, p["guest_format"]) if kind != "image" else None
-        wanted = local_disks.size_bytes(kind, p["size"], p["size_mib"])
-        if kind == "image" and not os.path.isfile(p["image"]):
-            raise InvalidInput("image %s does not exist on the compute host" % p["image"])
-        base_dir = p["base_dir"] or os.path.join(os.path.dirname(os.path.dirname(p["path"])), "_base")
-        base = os.path.join(base_dir, local_disks.base_name(kind, p["image_id"], wanted, fmt))
-        base_missing = not os.path.exists(base)
-        after = {"path": p["path"], "base": base, "format": "qcow2", "guest_format": fmt}
-        if exists:
-            local_disks.check_existing(p["path"], self.qemu_img.info(p["path"]), base)
-        changed = base_missing or not exists
-        if changed and not self.check_mode:
-            if base_missing:
-                self.make_base(kind, base, wanted, fmt)
-            if not exists:
-                try:
-                    self.make_overlay(p["path"], base, wanted)
-                except Exception:
-                    if base_missing:
-                        files.remove(base)  # a failed run leaves no cache entry it made
-                    raise
-        return self._result(changed, after if exists else {}, after, base=base,
-                            base_created=base_missing,
-                            format={"format": "qcow2", "guest_format": fmt})
-
-    def make_base(self, kind, base, size, fmt):
-        """Build the base under a temporary name and rename it: a cache entry is whole."""
-        p = self.params
-        files.ensure_dir(os.path.dirname(base), mode=0o755)
-        tmp = "%s.part" % base
-        files.remove(tmp)
-        try:
-            if kind == "image":
-                src_format = self.qemu_img.info(p["image"]).get("format", "raw")
-                self.qemu_img.convert_to_raw(p["image"], src_format, tmp)
-            else:
-                with open(tmp, "wb") as handle:
-                    handle.truncate(size)
-                mkfs = Mkfs(self.module.run_command, self.module.get_bin_path)
-                if kind == "swap":
-                    mkfs.make_swap(tmp)
-                else:
-                    mkfs.make_fs(tmp, fmt, p["label"])
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, base)
-        except Exception:
-            files.remove(tmp)
-            raise
-
-    def make_overlay(self, path, base, size):
-        files.ensure_dir(os.path.dirname(path), mode=0o755)
-        base_size = os.path.getsize(base)
-        self.qemu_img.create_overlay(path, base, "raw", size if size and size > base_size else None)
-        os.chmod(path, 0o600)
 
 
 def main():

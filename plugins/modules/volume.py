@@ -175,20 +175,9 @@ backend:
   sample: file
 '''
 
-import os
-
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volumes as volume_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, InvalidVolume, ServiceUnavailable, VirtblockError)
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
-    target_iqn, validate_uuid, volume_name)
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import TargetExport
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.volume_backends import (
-    FileBackend, LvmBackend, RbdBackend)
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import rbd as rbd_adapter
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.volume_manager import VolumeManager
 
 
 class VolumeModule(VirtblockModule):
@@ -219,139 +208,10 @@ class VolumeModule(VirtblockModule):
     )
 
     def run(self):
-        p = self.params
-        self.volume_id = validate_uuid(p["volume_id"])
-        self.name = volume_name(self.volume_id)
-        self.qemu_img = QemuImg(self.module.run_command)
-        if p["image_location"] and p["backend"] != "rbd":
-            raise InvalidInput("image_location (an RBD clone source) needs backend=rbd")
-        if p["backend"] == "rbd":
-            with rbd_adapter.from_params(self.module.run_command, p) as rbd:
-                self.backend = RbdBackend(self.qemu_img, rbd, p["rbd_flatten_volume_from_snapshot"],
-                                          p["rbd_max_clone_depth"])
-                return self.apply()
-        if p["backend"] == "lvm":
-            self.backend = LvmBackend(self.qemu_img, self.module.run_command, p["volume_group"])
-        else:
-            self.backend = FileBackend(self.qemu_img, p["backing_dir"])
-        return self.apply()
-
-    def apply(self):
-        p = self.params
-        current = self.backend.describe(self.name)
-        if p["state"] == "absent":
-            after, changed = self.absent(current)
-        else:
-            after, changed = self.present(current)
-        result = dict(changed=changed, backend=self.backend.kind)
-        if after:
-            result.update(volume_path=after["path"], size=volume_rules.gib(after["size_bytes"]),
-                          size_bytes=after["size_bytes"], bootable=after["bootable"])
+        result, before, after = VolumeManager(self.params, self.module.run_command, self.check_mode).apply()
         if self.diff_mode:
-            result["diff"] = dict(before=current or {}, after=after or {})
+            result["diff"] = dict(before=before, after=after)
         return result
-
-    def present(self, current):
-        p = self.params
-        wanted = volume_rules.requested_bytes(p["size"], p["size_mib"])
-        if current is not None:
-            if volume_rules.resize_action(current["size_bytes"], wanted) is None:
-                return current, False
-            if not self.check_mode:
-                self.backend.extend(self.name, wanted)
-            return dict(current, size_bytes=wanted), True
-        kind, source, source_bytes, bootable = self.source()
-        size_bytes = volume_rules.creation_size(wanted, kind, source_bytes,
-                                                image_id=p["image"] or p["image_location"])
-        if not self.check_mode:
-            self.backend.create(self.name, size_bytes, source=source, bootable=bootable)
-        return {"path": self.backend.path(self.name), "size_bytes": size_bytes, "bootable": bootable}, True
-
-    def source(self):
-        """(kind, (path, format) or None, size in bytes, bootable) of the creation source."""
-        p = self.params
-        if self.backend.kind == "rbd":
-            return self.rbd_source()
-        if p["image"]:
-            return self.file_image()
-        for kind, key, prefix, what in (("volume", "source_volid", "volume-", "Volume"),
-                                        ("snapshot", "snapshot_id", "snapshot-", "Snapshot")):
-            if p[key]:
-                source_id = validate_uuid(p[key], what=key)
-                described = self.backend.describe(prefix + source_id)
-                if described is None:
-                    raise VirtblockError("%s %s could not be found." % (what, source_id))
-                return kind, (described["path"], "raw"), described["size_bytes"], described["bootable"]
-        return None, None, None, False
-
-    def rbd_source(self):
-        """The same for the rbd backend: Cinder's RBD driver clones where it can."""
-        p = self.params
-        backend = self.backend
-        backend.rbd.check_pool()
-        if p["image_location"]:
-            pool, image, snap = volume_rules.parse_rbd_location(p["image_location"], backend.rbd.fsid())
-            found = backend.image_source(pool, image, snap)
-            if found is None:
-                raise VirtblockError("Image %s could not be found." % p["image_location"])
-            return "image", found[0], found[1], True
-        if p["image"]:
-            kind, source, size, bootable = self.file_image()
-            return kind, ("file",) + source, size, bootable
-        if p["snapshot_id"]:
-            snapshot_id = validate_uuid(p["snapshot_id"], what="snapshot_id")
-            found = backend.snapshot_source("snapshot-" + snapshot_id)
-            if found is None:
-                raise VirtblockError("Snapshot %s could not be found." % snapshot_id)
-            return "snapshot", found[0], found[1], found[2]
-        if p["source_volid"]:
-            source_id = validate_uuid(p["source_volid"], what="source_volid")
-            described = backend.describe(volume_name(source_id))
-            if described is None:
-                raise VirtblockError("Volume %s could not be found." % source_id)
-            return "volume", ("volume", volume_name(source_id)), described["size_bytes"], described["bootable"]
-        return None, None, None, False
-
-    def file_image(self):
-        p = self.params
-        if not os.path.isfile(p["image"]):
-            raise InvalidInput("image %s does not exist" % p["image"])
-        fmt, virtual_size = volume_rules.check_image_info(p["image"], self.qemu_img.info(p["image"]))
-        return "image", (p["image"], fmt), virtual_size, True
-
-    def absent(self, current):
-        if current is None:
-            return None, False
-        p = self.params
-        if self.backend.kind == "rbd":
-            # Cinder: watchers -> VolumeIsBusy (ImageBusy), snapshots -> VolumeIsBusy
-            self.backend.check_delete(self.name)
-            if not self.check_mode:
-                self.backend.delete(self.name)
-            return None, True
-        export = TargetExport(TgtAdmin(p["control_port"]), p["volumes_dir"], self.volume_id,
-                              target_iqn(p["target_prefix"], self.volume_id))
-        exported = self.exported(export, current["path"])
-        if exported and not p["force"]:
-            raise InvalidVolume("Volume %s is exported (%s); remove the export first "
-                                "(iscsi_target state=absent) or set force=true." % (self.volume_id, exported))
-        if not self.check_mode:
-            if exported:
-                dummy, live, text = export.plan_absent(force=True)
-                export.apply_absent(live, text)
-            self.backend.delete(self.name)
-        return None, True
-
-    @staticmethod
-    def exported(export, path):
-        """Where the volume is exported from, or None: its target file, or a running target."""
-        if export.current_text() is not None:
-            return "target file %s" % export.path
-        try:
-            running = export.tgt.find_by_backing_store(path)
-        except ServiceUnavailable:
-            return None
-        return ("target %s" % running[0].iqn) if running else None
 
 
 def main():

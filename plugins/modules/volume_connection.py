@@ -91,10 +91,8 @@ msg:
   type: str
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.os_brick import BrickConnection
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import set_connection
 
 
 class VolumeConnectionModule(VirtblockModule):
@@ -107,36 +105,9 @@ class VolumeConnectionModule(VirtblockModule):
         lock_path=dict(type="path", default="/var/lib/virtblock/locks"),
     )
 
-    @staticmethod
-    def secret_values(params):
-        return disk_config.secrets_of(params.get("connection_info"))
-
     def run(self):
-        p = self.params
-        info = p["connection_info"]
-        step = host_connection.plan(info, p["iscsi_initiator"], p["use_multipath"],
-                                    p["device_scan_attempts"])
-        if step["protocol"] is None:
-            return dict(changed=False, host_connection=False, msg=step["reason"],
-                        connection_info=info)
-        conn = BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
-        props = step["properties"]
-        paths = conn.existing_paths(props)
-        before = paths[0] if paths else None
-        if p["state"] == "connected":
-            after = before or host_connection.by_path(props)
-            if before is None and not self.check_mode:
-                after = conn.connect(props)
-        else:
-            after = None
-            if before is not None and not self.check_mode:
-                conn.disconnect(props, before)
-        result = dict(changed=before != after and (before is None or after is None),
-                      host_connection=True,
-                      connection_info=host_connection.with_device_path(info, after))
-        if after:
-            result["device_path"] = after
-        if self.diff_mode:
+        result, before, after = set_connection(self.params, self.check_mode)
+        if self.diff_mode and result["host_connection"]:
             result["diff"] = dict(before="%s\n" % (before or ""), after="%s\n" % (after or ""))
         return result
 

@@ -15,16 +15,18 @@ so its values are validated instead (rules/target_config.py).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import importlib
 import os
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
+from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
 
 COLLECTION_TEMPLATES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "templates"))
 
@@ -46,44 +48,59 @@ def render_file(path, variables, xml=None):
         raise VirtblockError("template %s: %s" % (path, err))
 
 
+def validated(spec, args, name):
+    """*args* checked against the module's own *spec* (the same dict the module gives
+    AnsibleModule): the parameters with their defaults, or VirtblockError with the message
+    the module would fail with. So a wrong type fails here, on the controller, clearly."""
+    try:
+        validation = ArgumentSpecValidator(**spec).validate(args)
+    except (OverflowError, ValueError, TypeError) as err:
+        # ansible-core's int check raises on "inf" (OverflowError) instead of reporting it.
+        raise VirtblockError("Invalid module arguments: %s: %s" % (type(err).__name__, err))
+    if validation.error_messages:
+        error = validation.errors[0]
+        msg = validation.errors.msg
+        if isinstance(error, UnsupportedError):
+            msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
+        # A secret never comes back in the message (a password of the wrong type, say).
+        raise VirtblockError(remove_values(msg, set(validation._no_log_values) | set(secret_values(args))))
+    return validation.validated_parameters
+
+
+def validated(spec, args, name):
+    """*args* checked against the module's own *spec* (the same dict the module gives
+    AnsibleModule): the parameters with their defaults, or VirtblockError with the message
+    the module would fail with. So a wrong type fails here, on the controller, clearly."""
+    try:
+        validation = ArgumentSpecValidator(**spec).validate(args)
+    except (OverflowError, ValueError, TypeError) as err:
+        # ansible-core's int check raises on "inf" (OverflowError) instead of reporting it.
+        raise VirtblockError("Invalid module arguments: %s: %s" % (type(err).__name__, err))
+    if validation.error_messages:
+        error = validation.errors[0]
+        msg = validation.errors.msg
+        if isinstance(error, UnsupportedError):
+            msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
+        # A secret never comes back in the message (a password of the wrong type, say).
+        raise VirtblockError(remove_values(msg, set(validation._no_log_values) | set(secret_values(args))))
+    return validation.validated_parameters
+
+
 class TemplateAction(ActionBase):
-    """Subclasses set ``default_template`` and ``rendered_option`` and implement
-    ``template_vars(args)``; ``needs_template(args)`` says when to render at all."""
+    """Subclasses set ``spec`` (the module's, from module_utils), ``default_template`` and
+    ``rendered_option`` and implement ``template_vars(params)`` (the validated
+    parameters, defaults filled in); ``needs_template(params)`` says when to render."""
 
     TRANSFERS_FILES = False
+    spec = None
     default_template = None
     rendered_option = None
     renders_xml = False
-    module_name = None
 
-    def argument_spec(self):
-        """The module's own argument spec, so the controller refuses what the module
-        would (a wrong type is a clear message here, never a traceback in template_vars)."""
-        module = importlib.import_module(
-            "ansible_collections.virtblock.volumes.plugins.modules.%s" % self.module_name)
-        for value in vars(module).values():
-            spec = getattr(value, "argument_spec", None)
-            if isinstance(value, type) and isinstance(spec, dict) and spec:
-                return spec
-        return None
+    def needs_template(self, params):
+        return params.get("state", "present") != "absent"
 
-    def validated(self, args):
-        spec = self.argument_spec() if self.module_name else None
-        if not spec:
-            return args
-        try:
-            result = ArgumentSpecValidator(spec).validate(dict(args))
-        except (OverflowError, ValueError, TypeError) as err:
-            # ansible-core's int check raises on "inf" instead of reporting it.
-            raise VirtblockError("Invalid module arguments: %s: %s" % (type(err).__name__, err))
-        if result.error_messages:
-            raise VirtblockError("; ".join(result.error_messages))
-        return dict(result.validated_parameters)
-
-    def needs_template(self, args):
-        return args.get("state", "present") != "absent"
-
-    def template_vars(self, args):
+    def template_vars(self, params):
         raise NotImplementedError
 
     def _template_path(self, args):
@@ -96,18 +113,22 @@ class TemplateAction(ActionBase):
         except AnsibleError as err:
             raise VirtblockError("template %s not found: %s" % (name, err))
 
-    def prepare(self, args, path):
-        """*args* with the rendered option added; VirtblockError on bad input."""
-        if self.needs_template(args):
-            variables = self.template_vars(self.validated(args))
-            args[self.rendered_option] = render_file(path, variables, xml=self.renders_xml)
+    def prepare(self, args, name, path=None):
+        """*args* with the rendered option added; VirtblockError on bad input. *path*: the
+        template (default: the task's ``template`` or the collection's)."""
+        params = validated(self.spec, args, name)
+        path = path or self._template_path(args)
+        args.pop("template", None)
+        if self.needs_template(params):
+            args[self.rendered_option] = render_file(path, self.template_vars(params),
+                                                     xml=self.renders_xml)
         return args
 
     def run(self, tmp=None, task_vars=None):
         result = super(TemplateAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
         try:
-            args = self.prepare(args, self._template_path(args))
+            args = self.prepare(args, self._task.resolved_action or self._task.action)
         except VirtblockError as err:
             result.update(failed=True, changed=False, msg=err.msg)
             return result

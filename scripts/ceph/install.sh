@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what scripts/ceph/up.sh needs: Debian's Ceph (16.2 "Pacific" on Debian 12, 18.2
-# "Reef" on Debian 13): ceph-mon, ceph-mgr and ceph-common (rbd, ceph, ceph-authtool) by apt.
+# "Reef" on Debian 13): ceph-mon and ceph-common (rbd, ceph, ceph-authtool) by apt; no ceph-mgr
+# (rbd needs none; up.sh WITH_MGR=1 wants it installed).
 #   install.sh [OSD_ROOT]      (default /opt/virtblock-ceph-osd)
 # ceph-osd is not apt-installed: its package Depends on sudo, lvm2 and ceph-volume, which
 # these machines do not have (no sudo, no device-mapper). Its .deb is unpacked into OSD_ROOT
@@ -13,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT=(apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends)
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 want=()
-for pkg in ceph-mon ceph-mgr ceph-common; do installed "$pkg" || want+=("$pkg"); done
+for pkg in ceph-mon ceph-common; do installed "$pkg" || want+=("$pkg"); done
 if [ "${#want[@]}" -gt 0 ]; then
   apt-cache policy ceph-mon 2>/dev/null | sed -n 's/ *Candidate: //p' | grep -qv none || apt-get update -qq
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d

@@ -160,6 +160,9 @@ class Target(object):
     def spec(self):
         module = importlib.import_module("%s.modules.%s" % (COLLECTION, self.name))
         for value in vars(module).values():
+            shared = getattr(value, "spec", None)
+            if isinstance(value, type) and isinstance(shared, dict) and shared.get("argument_spec"):
+                return shared["argument_spec"]
             spec = getattr(value, "argument_spec", None)
             if isinstance(value, type) and isinstance(getattr(value, "record_spec", None), dict):
                 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.database import (
@@ -221,7 +224,8 @@ def run_case(target, args):
         action_class = importlib.import_module("%s.action.%s" % (COLLECTION, target.name)).ActionModule
         action = action_class.__new__(action_class)
         try:
-            args = action.prepare(args, os.path.join(COLLECTION_TEMPLATES, action.default_template))
+            args = action.prepare(args, "virtblock.volumes.%s" % target.name,
+                                  os.path.join(COLLECTION_TEMPLATES, action.default_template))
         except VirtblockError as err:
             return {"failed": True, "msg": err.msg, "_where": "controller"}
     module = importlib.import_module("%s.modules.%s" % (COLLECTION, target.name))

@@ -83,7 +83,7 @@ def test_boot_from_rbd_clone_of_glance_image_attach_detach_delete(ceph, rbd_site
                    "destination_type": "volume", "volume_size": 1, "delete_on_termination": True},
                   {"source_type": "blank", "destination_type": "volume", "volume_size": 1}]}
     variables = dict(rbd_site["vars"], virtblock_server=server)
-    booted = run_playbook("boot_from_volume.yml", variables, inventory="localhost,")
+    booted = run_playbook("boot_from_volume.yml", variables)
     assert not booted.failed, booted.messages() or booted.stdout[-3000:]
 
     console = Console(os.path.join(rbd_site["vars"]["virtblock_instances_path"], inst, "console.log"))
@@ -113,16 +113,15 @@ def test_boot_from_rbd_clone_of_glance_image_attach_detach_delete(ceph, rbd_site
     everything = json.dumps(rows(db, "select * from block_device_mapping")) + booted.stdout + json.dumps(booted.tasks)
     assert ceph.key not in everything
 
-    again = run_playbook("boot_from_volume.yml", variables, inventory="localhost,")
+    again = run_playbook("boot_from_volume.yml", variables)
     assert not again.failed and again.changed == 0, again.stdout[-3000:]
 
     detached = run_playbook("detach_volume.yml", dict(
-        rbd_site["vars"], instance_uuid=inst, volume_id=blank_volume), inventory="localhost,")
+        rbd_site["vars"], instance_uuid=inst, volume_id=blank_volume))
     assert not detached.failed, detached.messages() or detached.stdout[-3000:]
     console.wait_for(r"VBTEST-GONE vd[a-z]", timeout=60)
 
-    deleted = run_playbook("delete_instance.yml", dict(rbd_site["vars"], virtblock_instance_name=name),
-                           inventory="localhost,")
+    deleted = run_playbook("delete_instance.yml", dict(rbd_site["vars"], virtblock_instance_name=name))
     assert not deleted.failed, deleted.messages() or deleted.stdout[-3000:]
     assert not ceph.exists("volume-" + root_volume)          # delete_on_termination
     assert ceph.exists("volume-" + blank_volume)

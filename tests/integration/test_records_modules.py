@@ -22,10 +22,14 @@ def failed(res):
     return bool(res.get("failed")) or res["_rc"] != 0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
 def db(request, tmp_path):
     if request.param == "sqlite":
         return {"db_path": str(tmp_path / "records.sqlite")}
+    if request.param == "mysql":
+        # The URL without the password, the password in db_password (as AWX injects it).
+        server = request.getfixturevalue("mysql")
+        return {"db_url": server.url(server.create_database()), "db_password": server.password}
     return {"db_url": request.getfixturevalue("pg_url")}
 
 

@@ -107,7 +107,34 @@ def _run(cmd, **kwargs):
     subprocess.run(cmd, check=True, capture_output=True, timeout=300, **kwargs)
 
 
-def build(cache=CACHE):
+def _find_module(tree, name):
+    for lib in ("lib", os.path.join("usr", "lib")):
+        for suffix in (".ko", ".ko.xz", ".ko.zst", ".ko.gz"):
+            hits = glob.glob(os.path.join(tree, lib, "modules", "*", "kernel", "**", name + suffix),
+                             recursive=True)
+            if hits:
+                return hits[0]
+    return None
+
+
+def _copy_module(source, dest):
+    """busybox insmod takes a plain .ko: decompress what Debian 13 ships compressed."""
+    if source.endswith(".xz"):
+        import lzma
+        with lzma.open(source) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
+    elif source.endswith(".gz"):
+        import gzip
+        with gzip.open(source) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
+    elif source.endswith(".zst"):
+        with open(dest, "wb") as out:
+            subprocess.run(["zstd", "-dc", source], check=True, stdout=out, timeout=60)
+    else:
+        shutil.copy(source, dest)
+
+
+def build(cache=CACHE, kernel_package=None):
     """Return (kernel, initrd), building them into *cache* the first time."""
     kernel = os.path.join(cache, "vmlinuz")
     initrd = os.path.join(cache, "initrd.gz")
@@ -121,9 +148,12 @@ def build(cache=CACHE):
     debs, tree, initramfs = (os.path.join(work, d) for d in ("debs", "tree", "initramfs"))
     for path in (debs, tree, initramfs):
         os.makedirs(path)
-    depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], check=True,
-                             capture_output=True, text=True).stdout
-    package = re.search(r"Depends: (linux-image-\S+-amd64)", depends).group(1)
+    # linux-image-amd64 names this release's kernel (6.1 on Debian 12, 6.12 on Debian 13).
+    package = kernel_package
+    if package is None:
+        depends = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], check=True,
+                                 capture_output=True, text=True).stdout
+        package = re.search(r"Depends: (linux-image-\S+-amd64)", depends).group(1)
     _run(["apt-get", "download", package, "busybox-static"], cwd=debs)
     for deb in glob.glob(os.path.join(debs, "*.deb")):
         _run(["dpkg-deb", "-x", deb, tree])
@@ -131,13 +161,17 @@ def build(cache=CACHE):
     os.makedirs(moddir)
     for sub in ("bin", "proc", "sys", "dev", "mnt"):
         os.makedirs(os.path.join(initramfs, sub), exist_ok=True)
-    shutil.copy(os.path.join(tree, "bin", "busybox"), os.path.join(initramfs, "bin", "busybox"))
+    # Debian 12 ships /bin/busybox and /lib/modules; Debian 13 /usr/bin and /usr/lib/modules
+    # (merged /usr), with the modules xz-compressed.
+    busybox = [path for path in (os.path.join(tree, "bin", "busybox"),
+                                 os.path.join(tree, "usr", "bin", "busybox"))
+               if os.path.exists(path)][0]
+    shutil.copy(busybox, os.path.join(initramfs, "bin", "busybox"))
     found = []
     for name in MODULES:
-        hits = glob.glob(os.path.join(tree, "lib", "modules", "*", "kernel", "**", name + ".ko"),
-                         recursive=True)
-        if hits:   # not found: built into the kernel
-            shutil.copy(hits[0], moddir)
+        module = _find_module(tree, name)
+        if module:   # not found: built into the kernel
+            _copy_module(module, os.path.join(moddir, name + ".ko"))
             found.append(name)
     with open(os.path.join(initramfs, "modules.order"), "w") as handle:
         handle.write("\n".join(found) + "\n")

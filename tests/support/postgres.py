@@ -1,11 +1,13 @@
-"""A private PostgreSQL 15 for the tests, on 127.0.0.1 and a free port from 55432 up (picked
-and bound under the machine lock of ``ports``, so two sessions never take the same one).
+"""A private PostgreSQL (15 on Debian 12, 17 on Debian 13) for the tests, on 127.0.0.1 and a
+free port from 55432 up (picked and bound under the machine lock of ``ports``, so two sessions
+never take the same one).
 
 PostgreSQL refuses to run as root, so the cluster lives in a temporary directory owned by
 the ``postgres`` user and is started and stopped as that user. ``pg_url`` gives each test
 a fresh database in it.
 """
 
+import glob
 import itertools
 import os
 import shutil
@@ -16,7 +18,19 @@ import pytest
 
 from support import ports
 
-PG_BIN = os.environ.get("VIRTBLOCK_PG_BIN", "/usr/lib/postgresql/15/bin")
+
+def _pg_bin():
+    """Debian puts each major version's server programs in /usr/lib/postgresql/N/bin:
+    15 on Debian 12, 17 on Debian 13. The newest one installed serves the tests."""
+    if os.environ.get("VIRTBLOCK_PG_BIN"):
+        return os.environ["VIRTBLOCK_PG_BIN"]
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    if not found:
+        return "/usr/lib/postgresql/15/bin"
+    return os.path.dirname(max(found, key=lambda path: int(path.split("/")[4])))
+
+
+PG_BIN = _pg_bin()
 _counter = itertools.count()
 
 

@@ -42,11 +42,12 @@ def test_invalid_device_paths_fail_with_nova_wording(device):
     assert str(err.value).startswith("The supplied device path (%s) is invalid." % device)
 
 
-def test_requested_device_gives_its_bus_and_must_match_a_given_bus():
+def test_requested_device_gives_its_bus_and_a_mismatched_prefix_is_kept():
+    """nova/virt/libvirt/blockinfo.py get_info_from_bdm keeps the BDM's device name with
+    its disk_bus; the prefix gives the bus only when none is set (get_disk_bus_for_disk_dev)."""
     assert device_names.validate_requested("/dev/sdc") == ("sdc", "scsi")
     assert device_names.validate_requested("/dev/vdc", "virtio") == ("vdc", "virtio")
-    with pytest.raises(InvalidDevicePath, match="named vd"):
-        device_names.validate_requested("/dev/sdc", "virtio")
+    assert device_names.validate_requested("/dev/sdc", "virtio") == ("sdc", "virtio")
 
 
 def test_choose_keeps_own_device_and_refuses_a_taken_one():

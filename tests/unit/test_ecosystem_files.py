@@ -89,3 +89,58 @@ def test_artifact_leaves_the_development_tree_out():
     assert {".venv", ".build", "tests", "scripts", "bench", ".ci"} <= ignored
     for shipped in ("requirements-ee.txt", "bindep.txt", "docs", "plugins", "meta", "roles", "playbooks"):
         assert shipped not in ignored
+
+
+def test_requires_ansible_is_the_oldest_release_the_matrix_tests():
+    """meta/runtime.yml admits no end-of-life ansible-core, and every release the matrix
+    tests (scripts/ci/ansible-core-matrix.txt) is one requires_ansible admits; the pin of
+    requirements.txt is one of them, and the roles say the same minimum."""
+    runtime = yaml.safe_load(read("meta", "runtime.yml"))
+    oldest = re.fullmatch(r">=(\d+)\.(\d+)\.0", runtime["requires_ansible"]).groups()
+    releases = [line.split()[0] for line in read("scripts", "ci", "ansible-core-matrix.txt").splitlines()
+                if line.strip() and not line.startswith("#")]
+    series = sorted({tuple(r.split(".")[:2]) for r in releases}, key=lambda s: tuple(map(int, s)))
+    assert series[0] == oldest
+    assert tuple(map(int, oldest)) >= (2, 19)       # 2.18 and older are end of life
+    assert pins(read("requirements.txt"))["ansible-core"].split("==")[1] in releases
+    for meta in glob.glob(os.path.join(ROOT, "roles", "*", "meta", "main.yml")):
+        info = yaml.safe_load(read(meta))["galaxy_info"]
+        assert info["min_ansible_version"] == "%s.%s" % oldest, meta
+        debian = [p for p in info["platforms"] if p["name"] == "Debian"][0]
+        assert {"bookworm", "trixie"} <= set(debian["versions"]), meta
+
+
+def test_readme_and_docs_links_stay_in_the_repository_and_resolve():
+    """The README is the front page: every link of it and of docs/*.md points at a file
+    of this repository that exists (an anchor in it aside), none leaves the repository."""
+    pages = [os.path.join(ROOT, "README.md")] + glob.glob(os.path.join(ROOT, "docs", "*.md"))
+    checked = 0
+    for page in pages:
+        text = read(page)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            assert not re.match(r"[a-z][a-z0-9+.-]*:", target), "%s links outside: %s" % (page, target)
+            path = target.split("#")[0]
+            if not path:
+                continue
+            resolved = os.path.normpath(os.path.join(os.path.dirname(page), path))
+            assert resolved.startswith(ROOT + os.sep), "%s leaves the repository: %s" % (page, target)
+            assert os.path.exists(resolved), "%s: broken link %s" % (page, target)
+            checked += 1
+    readme = read("README.md")
+    for doc in ("docs/design.md", "docs/modules.md", "docs/roles.md", "docs/records.md",
+                "docs/boot-from-volume.md", "docs/docsite/rst/awx.rst", "docs/benchmarks.md"):
+        assert "(%s)" % doc in readme, "the README does not link %s" % doc
+    assert checked >= 20
+
+
+def test_readme_playbook_example_is_short_and_uses_the_roles_arguments():
+    readme = read("README.md")
+    block = readme[readme.index("```yaml"):]
+    block = block[len("```yaml"):block.index("```", 7)].strip("\n")
+    assert len(block.splitlines()) <= 16
+    play, = yaml.safe_load(block)
+    role = play["roles"][0]
+    specs = yaml.safe_load(read("roles", "attach_volume", "meta", "argument_specs.yml"))
+    options = specs["argument_specs"]["main"]["options"]
+    assert role["role"] == "virtblock.volumes.attach_volume"
+    assert set(role["vars"]) <= set(options)

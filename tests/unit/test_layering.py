@@ -1,10 +1,12 @@
 """The layers of plugins/module_utils, checked from the source (ast, no import):
 
-- rules/ are pure: they import only rules/, the errors module and the standard library
+- rules/ are pure: they import only rules/, the errors and secrets modules and the standard library
   (none of its I/O modules) and call no ``open``;
 - an adapter never imports a driver;
 - a module never imports the libvirt adapter (libvirt objects stay there; modules get
-  dicts and XML strings from a driver).
+  dicts and XML strings from a driver);
+- a module is parse -> driver -> report: at most 120 lines of code besides its
+  DOCUMENTATION, EXAMPLES and RETURN (blank and comment lines not counted).
 """
 
 import ast
@@ -53,9 +55,18 @@ ADAPTERS = _py_files(os.path.join(MU, "adapters"))
 MODULES = _py_files(os.path.join(ROOT, "modules"))
 
 
-def test_the_three_kinds_exist():
-    for kind in ("rules", "adapters", "drivers"):
-        assert _py_files(os.path.join(MU, kind)), kind
+KIND_WORDS = {"rules": ("Rules:",), "adapters": ("Adapter:", "Adapter helper:"),
+              "drivers": ("Driver:",)}
+
+
+def test_the_three_kinds_exist_and_each_file_says_its_kind_first():
+    for kind, words in KIND_WORDS.items():
+        paths = _py_files(os.path.join(MU, kind))
+        assert paths, kind
+        for path in paths:
+            with open(path) as handle:
+                doc = ast.get_docstring(ast.parse(handle.read())) or ""
+            assert doc.startswith(words), "%s: its docstring starts with %s" % (path, words[0])
 
 
 @pytest.mark.parametrize("path", RULES, ids=_ids(RULES))
@@ -67,7 +78,7 @@ def test_rules_import_only_rules_errors_and_pure_stdlib(path):
             continue
         if name.startswith(PKG):
             rest = name[len(PKG):]
-            if not (rest.startswith("rules.") or rest == "errors"):
+            if not (rest.startswith("rules.") or rest in ("errors", "secrets")):
                 bad.append(name)
             continue
         top = name.split(".")[0]
@@ -94,12 +105,47 @@ def test_modules_do_not_touch_the_libvirt_adapter(path):
     assert bad == [], "%s imports %s: go through a driver" % (path, bad)
 
 
+MAX_MODULE_CODE_LINES = 120
+
+
+def _code_lines(path):
+    with open(path) as handle:
+        source = handle.read()
+    docs = set()
+    for node in ast.parse(source, path).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(target, "id", None) in ("DOCUMENTATION", "EXAMPLES", "RETURN")
+                for target in node.targets):
+            docs.update(range(node.lineno, node.end_lineno + 1))
+    return sum(1 for number, line in enumerate(source.splitlines(), 1)
+               if number not in docs and line.strip() and not line.strip().startswith("#"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_ids(MODULES))
+def test_modules_are_thin(path):
+    assert _code_lines(path) <= MAX_MODULE_CODE_LINES, (
+        "%s has %d lines of code besides its docs: move the work into a driver"
+        % (path, _code_lines(path)))
+
+
+def test_the_line_count_skips_docs_blanks_and_comments(tmp_path):
+    module = tmp_path / "mod.py"
+    module.write_text("# licence\nDOCUMENTATION = '''\na: 1\nb: 2\n'''\n\nimport os\nx = 1  # c\n")
+    assert _code_lines(str(module)) == 2
+
+
 def test_the_checks_see_a_bad_import(tmp_path):
     # The test itself can fail: a rule importing an adapter is caught.
     bad = tmp_path / "bad_rule.py"
     bad.write_text("import os\nfrom %sadapters.files import ensure_dir\n" % PKG)
     _tree, names = _imports(str(bad))
     assert names == ["os", PKG + "adapters.files"]
+
+
+@pytest.mark.parametrize("leaf", ["errors.py", "secrets.py"])
+def test_the_leaves_the_rules_use_import_nothing_of_the_collection(leaf):
+    _tree, names = _imports(os.path.join(MU, leaf))
+    assert [n for n in names if n.startswith("ansible")] == []
 
 
 def test_one_device_names_file():

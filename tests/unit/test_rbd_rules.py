@@ -62,3 +62,24 @@ def test_rbd_disk_names_monitors_and_never_port_none():
     assert '<secret type="ceph" uuid=' in xml and '<auth username="cinder">' in xml
     no_ports = render({"driver_volume_type": "rbd", "data": dict(data, ports=None)})
     assert '<host name="10.0.0.2"/>' in no_ports and "None" not in no_ports
+
+
+def test_rbd_adapter_passes_the_key_only_as_a_private_file():
+    from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.rbd import Rbd
+    seen = []
+
+    def run(argv):
+        seen.append(list(argv))
+        keyring = argv[argv.index("--keyring") + 1]
+        assert os.stat(keyring).st_mode & 0o777 == 0o600
+        assert os.stat(os.path.dirname(keyring)).st_mode & 0o777 == 0o700
+        with open(keyring) as handle:
+            assert KEY in handle.read()
+        return 0, "{}", ""
+
+    with Rbd(run, user="cinder", key=KEY, mon_host=["127.0.0.9:6789"]) as rbd:
+        rbd.create("volume-" + VID, 1 << 20)
+        uri = rbd.qemu_uri("volume-" + VID)
+        private = os.path.dirname(rbd.keyring)
+    assert seen and all(KEY not in " ".join(argv) for argv in seen) and KEY not in uri
+    assert "--client_mount_timeout" in seen[0] and not os.path.exists(private)

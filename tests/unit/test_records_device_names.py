@@ -40,11 +40,19 @@ def test_vdz_then_vdaa_when_the_limit_allows():
                                max_disk_devices_to_attach=40) == "/dev/vdab"
 
 
-def test_default_limit_is_26_like_nova():
+def test_no_limit_unless_max_disk_devices_to_attach_like_nova():
+    """nova/virt/libvirt/blockinfo.py get_dev_count_for_disk_bus returns None (no limit)
+    for every bus but ide unless [compute] max_disk_devices_to_attach is set, and
+    find_disk_dev_for_disk_bus goes on past vdz (generate_device_name: vdaa)."""
     used = ["/dev/vd" + dn.index_to_letters(i) for i in range(26)]
+    assert dn.next_device_name("virtio", used) == "/dev/vdaa"
+    assert dn.next_device_name("scsi", ["/dev/sd" + dn.index_to_letters(i)
+                                        for i in range(300)]) == "/dev/sd" + dn.index_to_letters(300)
+    assert dn.dev_count_for_disk_bus("virtio") is None
     with pytest.raises(TooManyDiskDevices) as err:
-        dn.next_device_name("virtio", used)
+        dn.next_device_name("virtio", used, max_disk_devices_to_attach=26)
     assert "(26)" in str(err.value)
+    assert dn.next_device_name("virtio", [], requested="/dev/vdzz") == "/dev/vdzz"
 
 
 def test_ide_takes_four():

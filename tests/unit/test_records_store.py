@@ -1,5 +1,5 @@
 """The store adapter on a real SQLite file, and the 20-process race (PostgreSQL: the same
-cases in tests/integration/test_records_store_postgresql.py)."""
+cases on PostgreSQL and MariaDB in tests/integration/test_records_store_servers.py)."""
 import json
 import multiprocessing
 
@@ -22,7 +22,7 @@ def vol_id(n):
 
 @pytest.fixture(params=["sqlite"])
 def store_url(tmp_path):
-    # The same cases on PostgreSQL: tests/integration/test_records_store_postgresql.py.
+    # The same cases on PostgreSQL and MariaDB: tests/integration/test_records_store_servers.py.
     return "sqlite:///%s" % (tmp_path / "records.sqlite")
 
 

@@ -8,7 +8,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import (
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volumes as volume_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidConnectorException, InvalidInput, VolumeBackendAPIException)
+    InvalidConnectorException, InvalidInput)
 
 VID = "8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2"
 IQN = "iqn.2010-10.org.openstack:volume-" + VID

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The record store: the only file that talks to the database (SQLAlchemy Core).
+"""Adapter: The record store: the only file that talks to the database (SQLAlchemy Core).
 
 Tables:
 
@@ -233,6 +233,16 @@ class Tx(object):
         self.conn.execute(sa.update(volumes).where(volumes.c.id == volume_id).values(
             deleted=True, deleted_at=stamp, updated_at=stamp, status="deleted"))
 
+    def volumes_all(self):
+        """Every live volume row (the audit reads the whole store once)."""
+        query = sa.select(volumes).where(volumes.c.deleted == sa.false()).order_by(volumes.c.id)
+        return [plain(row) for row in self.conn.execute(query)]
+
+    def attachments_all(self):
+        query = sa.select(volume_attachment).where(
+            volume_attachment.c.deleted == sa.false()).order_by(volume_attachment.c.created_at)
+        return [plain(row) for row in self.conn.execute(query)]
+
     def attachments(self, volume_id):
         query = sa.select(volume_attachment).where(
             volume_attachment.c.volume_id == volume_id,
@@ -278,7 +288,9 @@ class Store(object):
             parsed = sa.engine.URL.create("sqlite", database=self.path)
         self.url = parsed
         self.description = _describe(parsed)
-        self.backend = parsed.get_backend_name()
+        # mysql:// and mariadb:// are one server family to the store.
+        self.backend = {"mariadb": "mysql"}.get(parsed.get_backend_name(),
+                                                parsed.get_backend_name())
         self._engine = None
 
     # -- engine
@@ -290,6 +302,11 @@ class Store(object):
             kwargs["connect_args"] = {"connect_timeout": min(self.timeout, 10)}
         elif self.backend == "mysql":
             kwargs["connect_args"] = {"connect_timeout": min(self.timeout, 10)}
+            # InnoDB's REPEATABLE READ would read the device names in use from the snapshot
+            # taken before the lock row was won, and so miss a name another transaction
+            # just committed; READ COMMITTED (PostgreSQL's default, and what Nova runs
+            # MySQL with in practice through oslo.db) reads them after the lock.
+            kwargs["isolation_level"] = "READ COMMITTED"
         try:
             engine = sa.create_engine(url, **kwargs)
         except (ImportError, exc.NoSuchModuleError) as err:
@@ -327,7 +344,12 @@ class Store(object):
             metadata.create_all(conn, checkfirst=True)
         row = conn.execute(sa.select(schema.c.version).where(schema.c.name == "records")).first()
         if row is None:
-            conn.execute(sa.insert(schema).values(name="records", version=SCHEMA_VERSION))
+            insert = sa.insert(schema).values(name="records", version=SCHEMA_VERSION)
+            if self.backend == "mysql":
+                # MySQL commits DDL at once, so no transaction orders two first runs that
+                # both created the tables: the later one's version row is a no-op.
+                insert = insert.prefix_with("IGNORE")
+            conn.execute(insert)
             return
         version = row[0]
         if version > SCHEMA_VERSION:

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Local files that hold state or secrets: written whole or not at all."""
+"""Adapter: the local filesystem. Files that hold state, secrets or disk images are made
+whole or not at all, by ONE helper (``created_atomically``) every writer uses."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import errno
 import os
+import re
 import tempfile
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
@@ -38,31 +41,67 @@ def ensure_dir(path, mode=0o700):
     return True
 
 
-def write_atomically(path, text, mode=0o600):
-    """Temp file in the same directory, fsync, rename: readers see old or new, never half.
+@contextlib.contextmanager
+def created_atomically(path, mode=0o600):
+    """Make *path* whole or not at all: yields a temporary path in the same directory for
+    the caller to fill (write it, ``qemu-img convert`` into it, ``mkfs`` it); on success
+    the file gets *mode*, is fsynced and renamed over *path* (then the directory is
+    fsynced); on any error it is removed. Readers see the old file or the new, never half.
 
-    Not ``AnsibleModule.atomic_move``: for a new destination it sets the umask's
-    default mode (0644) on the file, which for a file holding a CHAP secret would be
-    world-readable until we narrowed it. Here the temp file is 0600 from its first byte.
+    The temporary file exists from the start with mode 0600, so a secret is never
+    world-readable, not even for a moment. Not ``AnsibleModule.atomic_move``: for a new
+    destination it gives the umask's default mode (0644). A temporary file a killed run
+    left behind (its process gone) is removed before a new one is made.
     """
     directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    base = os.path.basename(path)
+    _remove_stale_parts(directory, base)
+    fd, tmp = tempfile.mkstemp(prefix=".%s.%d." % (base, os.getpid()), suffix=".part", dir=directory)
+    os.close(fd)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield tmp
+        os.chmod(tmp, mode)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.rename(tmp, path)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except BaseException:
+        remove(tmp)
         raise
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_atomically(path, text, mode=0o600):
+    """Write *text* to *path* through ``created_atomically``."""
+    with created_atomically(path, mode) as tmp:
+        with open(tmp, "w") as handle:
+            handle.write(text)
+
+
+def _remove_stale_parts(directory, base):
+    pattern = re.compile(r"^\.%s\.(\d+)\.[^/]*\.part$" % re.escape(base))
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        match = pattern.match(name)
+        if match and not _process_alive(int(match.group(1))):
+            remove(os.path.join(directory, name))
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as err:
+        return err.errno == errno.EPERM
+    return True
 
 
 def remove(path):

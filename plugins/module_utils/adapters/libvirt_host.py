@@ -184,6 +184,24 @@ class LibvirtHost(object):
         secret.undefine()
         return True
 
+    def guests(self):
+        """Every domain, as Guests."""
+        try:
+            return [Guest(self, dom) for dom in self.conn.listAllDomains()]
+        except libvirt.libvirtError as err:
+            raise HypervisorUnavailable(self.uri, err.get_error_message())
+
+    def secrets(self):
+        """Every secret as ``(uuid, usage type, usage id)`` (``iscsi``/``ceph`` only)."""
+        kinds = {libvirt.VIR_SECRET_USAGE_TYPE_ISCSI: "iscsi",
+                 libvirt.VIR_SECRET_USAGE_TYPE_CEPH: "ceph"}
+        out = []
+        for secret in self.conn.listAllSecrets():
+            kind = kinds.get(secret.usageType())
+            if kind:
+                out.append((secret.UUIDString(), kind, secret.usageID()))
+        return out
+
     def secret_described(self, uuid, description_prefix):
         """True when the secret *uuid*'s description starts with *description_prefix*."""
         try:

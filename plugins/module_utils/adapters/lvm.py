@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.command import Command
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeBackendAPIException
 
 BOOTABLE_TAG = "virtblock_bootable"
@@ -17,16 +18,13 @@ class LVM(object):
         self.run = run
         self.vg = vg
 
-    def _call(self, argv):
-        rc, out, err = self.run(argv)
-        if rc != 0:
-            raise VolumeBackendAPIException("%s failed (rc %d): %s" % (argv[0], rc, (err or out).strip()))
-        return out
+    def _call(self, argv, check=True):
+        return Command(self.run, argv[0], error=VolumeBackendAPIException)(argv[1:], check=check)
 
     def lv(self, name):
         """``{"size": bytes, "tags": [...]}`` or None when the LV does not exist."""
-        rc, out, dummy = self.run(["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|",
-                                   "-o", "lv_size,lv_tags", "%s/%s" % (self.vg, name)])
+        rc, out, dummy = self._call(["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|",
+                                     "-o", "lv_size,lv_tags", "%s/%s" % (self.vg, name)], check=False)
         if rc != 0 or not out.strip():
             return None
         size, dummy, tags = out.strip().partition("|")

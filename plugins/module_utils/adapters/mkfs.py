@@ -6,7 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.command import Command
 
 
 class Mkfs(object):
@@ -17,13 +17,7 @@ class Mkfs(object):
         self.which = which
 
     def _call(self, argv):
-        binary = self.which(argv[0])
-        if not binary:
-            raise VirtblockError("%s not found on the compute host (install the package "
-                                 "that provides it)" % argv[0])
-        rc, out, err = self.run([binary] + argv[1:])
-        if rc != 0:
-            raise VirtblockError("%s failed (rc %d): %s" % (argv[0], rc, (err or out).strip()))
+        Command(self.run, argv[0], which=self.which)(argv[1:])
 
     def make_fs(self, path, fs_type, label):
         """Nova's ``mkfs``: ``mkfs -t <fs> [-F] -L <label> <path>`` on a file."""

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The one adapter to os-brick (Nova's and Cinder's host-side connector library).
+"""Adapter: the one adapter to os-brick (Nova's and Cinder's host-side connector library).
 
 os-brick is imported lazily (about 0.4 s). Its privileged calls run in this process
 (``set_client_mode(False)``): the module runs as root and the hosts have no ``sudo``

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.command import Command
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeBackendAPIException
 
 
@@ -15,14 +16,10 @@ class QemuImg(object):
     """*run* is ``AnsibleModule.run_command`` (argv list, returns rc, out, err)."""
 
     def __init__(self, run, binary="qemu-img"):
-        self.run = run
-        self.binary = binary
+        self.command = Command(run, binary, error=VolumeBackendAPIException)
 
     def _call(self, argv):
-        rc, out, err = self.run([self.binary] + argv)
-        if rc != 0:
-            raise VolumeBackendAPIException("qemu-img %s failed (rc %d): %s" % (argv[0], rc, (err or out).strip()))
-        return out
+        return self.command.output(argv, name="qemu-img %s" % argv[0])
 
     def info(self, path):
         # -U: read an image another process (a running VM) holds open, as Cinder does.

@@ -18,7 +18,34 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InstanceNotFound, InvalidInput)
 
-__all__ = ["LIBVIRT_ARGUMENT_SPEC", "set_domain"]
+__all__ = ["LIBVIRT_ARGUMENT_SPEC", "DOMAIN_SPEC", "set_domain"]
+
+
+# libvirt_domain's options, defined once: the module and its action plugin (which validates
+# a task's arguments on the controller before rendering) both use this.
+DOMAIN_SPEC = dict(
+    argument_spec=dict(
+        LIBVIRT_ARGUMENT_SPEC,
+        name=dict(type="str", required=True),
+        uuid=dict(type="str", required=True),
+        state=dict(type="str", choices=["defined", "running", "stopped", "absent"], default="running"),
+        memory=dict(type="int"),
+        vcpus=dict(type="int"),
+        virt_type=dict(type="str", choices=list(domain_config.VIRT_TYPES), default="qemu"),
+        machine=dict(type="str", default="q35"),
+        kernel=dict(type="path"),
+        initrd=dict(type="path"),
+        cmdline=dict(type="str"),
+        disks=dict(type="list", elements="dict", default=[]),
+        networks=dict(type="list", elements="dict", default=[]),
+        console_log=dict(type="path"),
+        root_ports=dict(type="int", default=4),
+        template=dict(type="path"),
+        domain_xml=dict(type="str"),
+    ),
+    required_if=[("state", "defined", ["memory", "vcpus"]),
+                 ("state", "running", ["memory", "vcpus"])],
+)
 
 
 def set_domain(params, uuid, check_mode):

@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import os
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
@@ -22,7 +24,31 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InstanceNotFound, InvalidInput, VolumeAttachFailed)
 
-__all__ = ["LIBVIRT_ARGUMENT_SPEC", "domain_info", "set_disk", "remove_volume_secret"]
+__all__ = ["LIBVIRT_ARGUMENT_SPEC", "DISK_ATTACH_SPEC", "domain_info", "set_disk", "remove_volume_secret"]
+
+
+# libvirt_disk_attach's options, defined once: the module and its action plugin (which validates
+# a task's arguments on the controller before rendering) both use this.
+DISK_ATTACH_SPEC = dict(
+    argument_spec=dict(
+        LIBVIRT_ARGUMENT_SPEC,
+        domain=dict(type="str", required=True),
+        volume_id=dict(type="str", required=True),
+        state=dict(type="str", choices=["attached", "detached"], default="attached"),
+        connection_info=dict(type="dict"),
+        device=dict(type="str"),
+        disk_bus=dict(type="str", choices=["virtio", "scsi", "sata", "usb", "ide"]),
+        iscsi_initiator=dict(type="str", choices=["host", "qemu"], default="host"),
+        multiattach=dict(type="bool"),
+        boot_index=dict(type="int"),
+        rbd_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_RBD_KEY"])),
+        detach_timeout=dict(type="float", default=20),
+        detach_attempts=dict(type="int", default=8),
+        template=dict(type="path"),
+        disk_xml=dict(type="str"),
+    ),
+    required_if=[("state", "attached", ["connection_info"])],
+)
 
 SECRET_DESCRIPTION = "virtblock volume "
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The record operations the modules run inside one store transaction.
+"""Driver: The record operations the modules run inside one store transaction.
 
 Each function takes the open transaction (``Tx`` of the store adapter, passed in: this file
 does not import the adapter) and the module's parameters, applies the pure rules

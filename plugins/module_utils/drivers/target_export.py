@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Cinder TgtAdm's ``create_iscsi_target``/``remove_iscsi_target`` for one volume.
+"""Driver: Cinder TgtAdm's ``create_iscsi_target``/``remove_iscsi_target`` for one volume.
 
 Composes the pure rules (target file, CHAP, connection_info) with the two places
 that hold state on the storage host: the target file and the running tgtd (through
@@ -15,12 +15,49 @@ __metaclass__ = type
 
 import os
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import chap
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     ISCSITargetCreateFailed, ISCSITargetRemoveFailed, InvalidInput, VirtblockError)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import volume_name
+
+
+# iscsi_target's options, defined once: the module and its action plugin (which validates
+# a task's arguments on the controller before rendering) both use this.
+ISCSI_TARGET_SPEC = dict(
+    argument_spec=dict(
+        volume_id=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        backing_store=dict(type="path"),
+        target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
+        target_ip_address=dict(type="str", default="127.0.0.1"),
+        target_port=dict(type="int", default=3260),
+        target_secondary_ip_addresses=dict(type="list", elements="str", default=[]),
+        iscsi_protocol=dict(type="str", choices=["iscsi", "iser"], default="iscsi"),
+        use_chap_auth=dict(type="bool", default=True),
+        chap_username=dict(type="str", fallback=(env_fallback, ["VIRTBLOCK_CHAP_USERNAME"])),
+        chap_password=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_CHAP_PASSWORD"])),
+        initiators=dict(type="list", elements="str", default=[]),
+        initiator_addresses=dict(type="list", elements="str", default=[]),
+        connector=dict(type="dict"),
+        target_flags=dict(type="str", choices=["direct", "sync", "direct,sync"]),
+        write_cache=dict(type="bool", default=True),
+        access_mode=dict(type="str", choices=["rw", "ro"], default="rw"),
+        qos_specs=dict(type="dict"),
+        encrypted=dict(type="bool", default=False),
+        discard=dict(type="bool", default=False),
+        volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
+        tgt_include_file=dict(type="path", default="/etc/tgt/conf.d/virtblock-volumes.conf"),
+        control_port=dict(type="int", default=0),
+        force=dict(type="bool", default=False),
+        template=dict(type="path"),
+        target_config=dict(type="str"),
+    ),
+    required_if=[("state", "present", ["backing_store"])],
+)
 
 
 class TargetExport(object):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Where a volume's bytes live: a raw sparse file, an LVM logical volume, or an RBD image.
+"""Driver: where a volume's bytes live: a raw sparse file, an LVM logical volume, or an RBD image.
 
 Cinder's ``create_volume`` flow for the two: blank, copied from an image (converted
 to raw, then grown to the asked size), or copied from another volume or a snapshot.
@@ -50,21 +50,14 @@ class FileBackend(object):
     def create(self, name, size_bytes, source=None, bootable=False):
         """*source* is ``(path, format)`` to copy from, or None for a blank volume."""
         files.ensure_dir(self.backing_dir)
-        final = self.path(name)
-        tmp = os.path.join(self.backing_dir, ".%s.creating" % name)
-        files.remove(tmp)
         try:
-            if source is not None:
-                self.qemu_img.convert_to_raw(source[0], source[1], tmp)
-            with open(tmp, "ab"):
-                pass
-            os.chmod(tmp, 0o600)
-            if os.path.getsize(tmp) < size_bytes:
-                os.truncate(tmp, size_bytes)
-            files.write_atomically(self._meta_path(name), json.dumps({"bootable": bool(bootable)}) + "\n")
-            os.rename(tmp, final)
+            with files.created_atomically(self.path(name), mode=0o600) as tmp:
+                if source is not None:
+                    self.qemu_img.convert_to_raw(source[0], source[1], tmp)
+                if os.path.getsize(tmp) < size_bytes:
+                    os.truncate(tmp, size_bytes)
+                files.write_atomically(self._meta_path(name), json.dumps({"bootable": bool(bootable)}) + "\n")
         except Exception:
-            files.remove(tmp)
             files.remove(self._meta_path(name))
             raise
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Nova's rules for a volume's block_device_mapping row. Pure functions, no I/O.
+"""Rules: Nova's rules for a volume's block_device_mapping row. Pure functions, no I/O.
 
 - ``check_not_attached``: nova-api's ``_check_volume_already_attached_to_instance``.
 - ``stored_connection_info``: what of ``connection_info`` goes into the row.
@@ -16,6 +16,7 @@ import copy
 import json
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidVolume
+from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import SECRET_KEYS
 
 # Keys in connection_info["data"] that are secrets. Nova stores connection_info as Cinder
 # returned it, CHAP secret and ceph keyring included, in the clear. We do NOT: these keys are
@@ -24,8 +25,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import In
 # by its target dev, and its key lives in the libvirt secret named by ``secret_uuid``, which
 # is kept. The names of the dropped keys are recorded in ``data.virtblock_secrets_removed`` so
 # that a reader (and a re-attach) knows to fetch them again from the storage side.
-SECRET_KEYS = ("auth_password", "discovery_auth_password", "keyring", "secret",
-               "target_auth_password", "password", "chap_secret")
+# The keys are the collection's one list, secrets.SECRET_KEYS.
 STRIPPED_MARK = "virtblock_secrets_removed"
 CHAP_USER_KEYS = ("auth_username", "discovery_auth_username")
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Nova's ``block_device_mapping_v2`` checks for a server create request. Pure, no I/O.
+"""Rules: Nova's ``block_device_mapping_v2`` checks for a server create request. Pure, no I/O.
 
 In Nova's order:
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""CHAP credentials as Cinder makes them for an iSCSI export.
+"""Rules: CHAP credentials as Cinder makes them for an iSCSI export.
 
 Cinder's ``volume_utils.generate_username()``/``generate_password()`` give a
 20-character user and a 16-character secret from an alphabet without look-alike

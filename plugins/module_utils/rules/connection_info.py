@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""``connection_info`` as Cinder's ``initialize_connection`` returns it for iSCSI.
+"""Rules: ``connection_info`` as Cinder's ``initialize_connection`` returns it for iSCSI.
 
 Shape of ``cinder/volume/targets/iscsi.py:_get_iscsi_properties`` plus what the
 volume manager adds (``access_mode``, ``qos_specs``, ``discard``): the single-portal

@@ -15,7 +15,8 @@ bus's: ``InvalidDevicePath``; a name taken: ``DevicePathInUse``; the bus full:
   requested device against before anything else: ``InvalidDevicePath``).
 - ``dev_prefix_for_disk_bus`` / ``dev_count_for_disk_bus``: the libvirt driver's prefix per
   bus (``vd`` virtio, ``sd`` scsi/usb/sata, ``hd`` ide, ...) and how many disks a bus takes
-  (ide 4, the others 26 unless ``max_disk_devices_to_attach`` says otherwise).
+  (ide 4; the others no limit unless ``max_disk_devices_to_attach`` is set, so ``vdz`` is
+  followed by ``vdaa``, as ``blockinfo.get_dev_count_for_disk_bus`` returns None).
 - ``next_device_name``: ``reserve_block_device_name``'s choice: the first free name on the
   bus, gaps first (vda, vdc in use -> vdb), ``vdz`` then ``vdaa``; a requested name keeps
   its letters (the prefix is the bus's, as Nova's ``get_next_device_name`` does with the
@@ -53,7 +54,6 @@ BUS_PREFIX = {
 # blockinfo.get_disk_bus_for_disk_dev for kvm/qemu: "sd" could be scsi, sata or usb;
 # Nova picks scsi, so do we.
 PREFIX_BUS = {"hd": "ide", "sd": "scsi", "vd": "virtio", "fd": "fdc", "xvd": "xen", "ubd": "uml"}
-
 
 
 def prepend_dev(name):
@@ -114,12 +114,12 @@ def split_name(dev):
 
 
 def dev_count_for_disk_bus(disk_bus, max_disk_devices_to_attach=-1):
-    """libvirt blockinfo: ide takes 4; the others 26, or Nova's
-    ``[compute] max_disk_devices_to_attach`` when it is set (>= 0)."""
+    """Nova ``blockinfo.get_dev_count_for_disk_bus``: ide takes 4; the others have no limit
+    (None) unless ``[compute] max_disk_devices_to_attach`` is set (>= 0)."""
     if disk_bus == "ide":
         return 4
     if max_disk_devices_to_attach is None or max_disk_devices_to_attach < 0:
-        return 26
+        return None
     return max_disk_devices_to_attach
 
 
@@ -142,14 +142,16 @@ def next_device_name(disk_bus, names_in_use, requested=None, max_disk_devices_to
         if parts is None:
             raise InvalidDevicePath(requested)
         letters = parts[1]
-        if letters_to_index(letters) >= maximum:
+        if maximum is not None and letters_to_index(letters) >= maximum:
             raise InvalidDevicePath(requested)
         name = prefix + letters
         if name in taken:
             raise DevicePathInUse(requested)
         return "/dev/" + name
 
-    for index in range(maximum):
+    # blockinfo.find_disk_dev_for_disk_bus: the first free name, up to the maximum if any;
+    # without one, len(taken) + 1 names always hold a free one.
+    for index in range(maximum if maximum is not None else len(taken) + 1):
         name = prefix + index_to_letters(index)
         if name not in taken:
             return "/dev/" + name
@@ -161,8 +163,10 @@ def validate_requested(device, bus=None):
 
     Nova's ``match_device`` rejects names without ``/dev/``, upper case and names
     like ``/dev/nvme0n1``; partitions (``/dev/vdb1``) are refused too, a volume is a
-    whole disk. A name whose prefix is not the bus's (``/dev/sdb`` on virtio) is refused.
-    When *bus* is None it comes from the prefix (``get_disk_bus_for_disk_dev``).
+    whole disk. A name whose prefix is not the bus's (``/dev/sdb`` on virtio) is kept with
+    the bus asked for, as Nova's ``blockinfo.get_info_from_bdm`` keeps a BDM's device name
+    and its ``disk_bus`` (the guest names the disk by its bus anyway). When *bus* is None it
+    comes from the prefix (``get_disk_bus_for_disk_dev``).
     """
     if not match_device(device):
         raise InvalidDevicePath(device)
@@ -174,9 +178,8 @@ def validate_requested(device, bus=None):
     prefix = parts[0]
     if bus is None:
         bus = PREFIX_BUS[prefix]
-    elif dev_prefix_for_disk_bus(bus) != prefix:
-        raise InvalidDevicePath(device, "Disks on bus %s are named %s*."
-                                % (bus, dev_prefix_for_disk_bus(bus)))
+    else:
+        dev_prefix_for_disk_bus(bus)    # an unknown bus is still InvalidBDMDiskBus
     return name, bus
 
 

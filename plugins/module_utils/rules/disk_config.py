@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The libvirt ``<disk>`` of a volume, from Cinder's ``connection_info``, as Nova's
+"""Rules: The libvirt ``<disk>`` of a volume, from Cinder's ``connection_info``, as Nova's
 libvirt volume drivers build it. Pure: no I/O, no adapter imports.
 
 - ``LibvirtBaseVolumeDriver.get_config`` (``nova/virt/libvirt/volume/volume.py``):
@@ -34,6 +34,7 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, InvalidVolumeAccessMode, VolumeDriverNotFound)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
@@ -57,7 +58,6 @@ BLOCK_SIZE_KEYS = ("logical_block_size", "physical_block_size")
 _ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 # Namespace of the libvirt secret uuids this collection makes: uuid5(ns, usage id).
 SECRET_NAMESPACE = uuid.UUID("5b7c2f0e-4f0a-4b8e-9a57-7669727462c6")
-SECRET_KEYS = ("auth_password", "discovery_auth_password", "keyring")
 
 
 def _require(data, keys, where):
@@ -292,11 +292,9 @@ def mask_auth_username(disk_xml):
 
 
 def secrets_of(connection_info):
-    """The secret values in a connection_info (to mask them in logs and results)."""
+    """The secret values in a connection_info's data (the one list: secrets.SECRET_KEYS)."""
     data = (connection_info or {}).get("data") if isinstance(connection_info, dict) else None
-    if not isinstance(data, dict):
-        return []
-    return [str(data[k]) for k in SECRET_KEYS if data.get(k)]
+    return secret_values(data) if isinstance(data, dict) else []
 
 
 # ---- the XML side ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Nova's ``_get_guest_config`` in small: the variables of ``templates/libvirt_domain.xml.j2``
+"""Rules: Nova's ``_get_guest_config`` in small: the variables of ``templates/libvirt_domain.xml.j2``
 and the checks on a rendered or existing domain. Pure, no I/O."""
 
 from __future__ import absolute_import, division, print_function

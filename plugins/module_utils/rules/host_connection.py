@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""What Nova's ``_connect_volume`` asks of os-brick for a ``connection_info``. Pure.
+"""Rules: What Nova's ``_connect_volume`` asks of os-brick for a ``connection_info``. Pure.
 
 Nova's libvirt volume drivers call ``connector.connect_volume(connection_info['data'])``
 for volumes the host opens (``LibvirtISCSIVolumeDriver``) and store the returned path

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Validation of the identifiers operators pass in: volume ids, IQNs, portals.
+"""Rules: Validation of the identifiers operators pass in: volume ids, IQNs, portals.
 
 Pure functions, no I/O. Ids end up in file names and target names, so they are
 checked strictly before anything is written.

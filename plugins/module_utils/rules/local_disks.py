@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Nova's rules for an instance's local disks (``LibvirtDriver._create_image`` with the
+"""Rules: Nova's rules for an instance's local disks (``LibvirtDriver._create_image`` with the
 Qcow2 image backend). Pure, no I/O.
 
 Every local disk is a qcow2 overlay on a raw base file in the image cache,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""What a value may be before it reaches libvirt XML, tgtd or a target file.
+"""Rules: what a value may be before it reaches libvirt XML, tgtd or a target file.
 
 Nova's ``nova/api/validation/parameter_types.py`` in small: bounded numbers, the
 enumerations libvirt and Nova accept (NIC models, machine types, disk formats, cache

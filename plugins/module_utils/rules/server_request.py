@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""A Nova-style server create request and the disks it gives the instance. Pure, no I/O.
+"""Rules: A Nova-style server create request and the disks it gives the instance. Pure, no I/O.
 
 ``validate_request`` is nova-api's part of ``POST /servers`` for what this collection
 takes: ``name``, ``memory`` (MiB) and ``vcpus`` (the flavor's, given directly: there is

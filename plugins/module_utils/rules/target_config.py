@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""The per-volume tgt target file, as Cinder's TgtAdm writes it.
+"""Rules: The per-volume tgt target file, as Cinder's TgtAdm writes it.
 
 Cinder renders ``VOLUME_CONF`` (target, backing-store, driver, incominguser, flags,
 write-cache) into ``<volumes_dir>/volume-<id>`` and runs ``tgt-admin --update``. Here

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Cinder's volume and attachment state rules. Pure functions, no I/O.
+"""Rules: Cinder's volume and attachment state rules. Pure functions, no I/O.
 
 A volume is a dict with ``id``, ``status``, ``multiattach``, ``readonly``; its live
 attachments a list of dicts with ``id``, ``instance_uuid``, ``attach_status``,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Cinder's rules for a volume's size and source. Pure, no I/O.
+"""Rules: Cinder's rules for a volume's size and source. Pure, no I/O.
 
 Sizes are GiB as Cinder takes them; ``size_mib`` exists for tests and small demos.
 """

@@ -1,5 +1,6 @@
 """The store adapter's cases of tests/unit/test_records_store.py, unchanged, on the
-session's real PostgreSQL (tests/unit runs them on SQLite only: no daemon there)."""
+session's real database servers: PostgreSQL and MariaDB (MySQL) (tests/unit runs them on
+SQLite only: no daemon there)."""
 
 import pytest
 
@@ -9,6 +10,6 @@ from unit.test_records_store import (  # noqa: F401 pylint: disable=unused-impor
     test_twenty_reservations_at_once)
 
 
-@pytest.fixture(params=["postgresql"])
-def store_url(pg_url):
-    return pg_url
+@pytest.fixture(params=["postgresql", "mysql"])
+def store_url(request):
+    return request.getfixturevalue({"postgresql": "pg_url", "mysql": "mysql_url"}[request.param])

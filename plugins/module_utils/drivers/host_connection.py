@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: virtblock developers
+# Apache License 2.0 (see LICENSE)
+"""Driver: the compute host's side of a volume (Nova's ``_connect_volume`` /
+``_disconnect_volume`` and ``get_volume_connector``).
+
+The plan (what os-brick is asked, or why nothing is) is ``rules/host_connection``; the
+os-brick calls are the adapter's. Modules get dicts.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as rules
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import os_brick as brick
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+
+
+def connector(my_ip, multipath, enforce_multipath, host):
+    """os-brick's ``get_connector_properties`` for this host (what Cinder is given)."""
+    if my_ip:
+        try:
+            ipaddress.ip_address(my_ip)
+        except ValueError:
+            raise InvalidInput("my_ip %r is not an IP address" % my_ip)
+    return brick.connector_properties(my_ip, multipath, enforce_multipath, host)
+
+
+def set_connection(p, check_mode):
+    """Connect (``state=connected``) or disconnect the volume of ``p["connection_info"]``.
+
+    Returns (result, before, after): *before*/*after* the host device path or None."""
+    info = p["connection_info"]
+    step = rules.plan(info, p["iscsi_initiator"], p["use_multipath"], p["device_scan_attempts"])
+    if step["protocol"] is None:
+        return dict(changed=False, host_connection=False, msg=step["reason"],
+                    connection_info=info), None, None
+    conn = brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
+    props = step["properties"]
+    paths = conn.existing_paths(props)
+    before = paths[0] if paths else None
+    if p["state"] == "connected":
+        after = before or rules.by_path(props)
+        if before is None and not check_mode:
+            after = conn.connect(props)
+    else:
+        after = None
+        if before is not None and not check_mode:
+            conn.disconnect(props, before)
+    result = dict(changed=before != after and (before is None or after is None),
+                  host_connection=True, connection_info=rules.with_device_path(info, after))
+    if after:
+        result["device_path"] = after
+    return result, before, after

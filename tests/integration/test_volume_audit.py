@@ -1,0 +1,119 @@
+"""playbooks/volume_audit.yml against real drift: a disk removed with libvirt, a target
+deleted in tgtd, an attach killed between "attach the disk" and "save the BDM" (its
+attachment left attaching), a domain undefined behind the records, a BDM lost while its
+disk stays. The audit reports each, check mode shows the plan and changes nothing,
+repair=true fixes them in Nova's order, and a second audit is clean."""
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from support.ansible_run import run_playbook
+
+pytestmark = pytest.mark.slow
+
+SCSI = dict(disk_bus="scsi")   # a VM with no guest OS lets a scsi disk go (virtio would not)
+
+
+def ok(run):
+    assert run["rc"] == 0 and run["failed"] == 0, "%s\n%s" % (run["msg"], run["stdout"][-3000:])
+    return run
+
+
+def audit(attach_env, tmp_path, name, check=False, **extra):
+    report = tmp_path / ("%s.json" % name)
+    run = ok(run_playbook("volume_audit.yml", attach_env.vars(report_file=str(report), **extra),
+                          check=check))
+    return json.loads(report.read_text()), run
+
+
+def disk_xml(xml, serial):
+    for disk in ET.fromstring(xml).findall("devices/disk"):
+        if (disk.findtext("serial") or "").strip() == serial:
+            return ET.tostring(disk, encoding="unicode")
+    return None
+
+
+def found(report):
+    return sorted((f["kind"], f["volume_id"]) for f in report["findings"])
+
+
+def test_audit_reports_repairs_and_is_clean_after(attach_env, virt, tmp_path):
+    libvirt = virt.libvirt
+    dom = virt.define(start=True)
+    gone = virt.define()                       # persistent only: config attach
+    inst = dom.UUIDString()
+    vol = dict((key, attach_env.new_volume()) for key in "ABCDE")
+    for key in "ABCE":
+        ok(attach_env.attach(inst, vol[key], extra=SCSI))
+    ok(attach_env.attach(gone.UUIDString(), vol["D"], extra=SCSI))
+    clean, dummy = audit(attach_env, tmp_path, "before")
+    assert clean["findings"] == [] and set(clean["summary"].values()) == {0}
+
+    # A: the disk removed by hand with libvirt (live and config)
+    dom.detachDeviceFlags(disk_xml(virt.live_xml(dom), vol["A"]),
+                          libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    # B: its target deleted in tgtd (tgtd restarted without its include file)
+    shown = attach_env.tgtd.tgtadm("--op", "show", "--mode", "target")
+    tid = re.search(r"^Target (\d+): \S+volume-%s$" % vol["B"], shown, re.M).group(1)
+    attach_env.tgtd.tgtadm("--op", "delete", "--mode", "target", "--tid", tid, "--force")
+    # C: the attach killed after the disk was plugged in, before the BDM was saved
+    attach_env.query("SELECT 1")   # the store exists; write through sqlite as a crash leaves it
+    _sql(attach_env, "UPDATE volume_attachment SET attach_status = 'attaching' WHERE volume_id = ?",
+         vol["C"])
+    _sql(attach_env, "UPDATE volumes SET status = 'attaching', attach_status = 'attaching' "
+         "WHERE id = ?", vol["C"])
+    _sql(attach_env, "UPDATE block_device_mapping SET connection_info = NULL WHERE volume_id = ?",
+         vol["C"])
+    # D: the instance's domain undefined outside the collection
+    gone.undefine()
+    # E: the records lost (BDM and attachment deleted) while the disk stays, volume in-use
+    _sql(attach_env, "UPDATE block_device_mapping SET deleted = id WHERE volume_id = ?", vol["E"])
+    _sql(attach_env, "UPDATE volume_attachment SET deleted = 1 WHERE volume_id = ?", vol["E"])
+
+    expected = sorted([
+        ("bdm_without_disk", vol["A"]), ("bdm_without_disk", vol["D"]),
+        ("attachment_without_export", vol["B"]), ("attachment_stuck", vol["C"]),
+        ("export_without_attachment", vol["C"]), ("export_without_attachment", vol["D"]),
+        ("export_without_attachment", vol["E"]), ("disk_without_bdm", vol["E"]),
+        ("secret_without_disk", vol["D"]), ("volume_in_use_without_attachment", vol["E"])])
+    report, run = audit(attach_env, tmp_path, "drift")
+    assert found(report) == expected
+    assert run["changed"] == 0
+
+    # check mode: the plan, and nothing changed
+    plan, run = audit(attach_env, tmp_path, "plan", check=True, repair=True)
+    assert found(plan) == expected
+    assert {"remove_export", "ensure_export", "detach", "delete_secret", "reattach",
+            "delete_attachment", "destroy_bdm", "set_attachment"} - {
+        a["op"] for a in plan["repaired"]} == {"set_attachment"}
+    assert not attach_env.in_tgtd(vol["B"]) and attach_env.in_tgtd(vol["D"])
+    assert disk_xml(virt.live_xml(dom), vol["A"]) is None
+    assert attach_env.volume_status(vol["C"]) == "attaching"
+
+    repaired, run = audit(attach_env, tmp_path, "repair", repair=True)
+    assert found(repaired) == expected and run["changed"] > 0
+    assert disk_xml(virt.live_xml(dom), vol["A"]) is not None          # attached again
+    assert disk_xml(virt.config_xml(dom), vol["A"]) is not None
+    assert attach_env.in_tgtd(vol["B"])                                # target made again
+    for key in "CDE":                                                  # rolled back / cleaned
+        assert attach_env.traces(vol[key]) == dict(
+            tgtd=False, target_file=False, libvirt_secret=False, bdms=0, status="available"), key
+    assert disk_xml(virt.live_xml(dom), vol["C"]) is None
+    assert disk_xml(virt.live_xml(dom), vol["E"]) is None
+    assert attach_env.volume_status(vol["A"]) == "in-use"
+
+    again, run = audit(attach_env, tmp_path, "after")
+    assert again["findings"] == [] and run["changed"] == 0
+
+
+def _sql(attach_env, sql, *args):
+    import sqlite3
+    conn = sqlite3.connect(attach_env.db_path)
+    try:
+        conn.execute(sql, args)
+        conn.commit()
+    finally:
+        conn.close()
