@@ -162,6 +162,7 @@ secret_uuid:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
     DISK_ATTACH_SPEC, set_disk)
