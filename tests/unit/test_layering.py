@@ -105,6 +105,15 @@ def test_modules_do_not_touch_the_libvirt_adapter(path):
     assert bad == [], "%s imports %s: go through a driver" % (path, bad)
 
 
+@pytest.mark.parametrize("path", MODULES, ids=_ids(MODULES))
+def test_every_module_goes_through_the_secret_masking_hook(path):
+    # base.VirtblockModule builds the AnsibleModule whose _load_params masks nested secrets.
+    _tree, names = _imports(path)
+    assert PKG + "base" in names or PKG + "record_module" in names, path
+    with open(path) as handle:
+        assert "AnsibleModule(" not in handle.read(), path
+
+
 MAX_MODULE_CODE_LINES = 120
 
 

@@ -68,7 +68,9 @@ def test_rbd_adapter_passes_the_key_only_as_a_private_file():
     from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.rbd import Rbd
     seen = []
 
-    def run(argv):
+    def run(argv, **options):
+        # AnsibleModule.run_command's keywords, as the shared command runner passes them.
+        assert options["environ_update"]["LC_ALL"] == "C"
         seen.append(list(argv))
         keyring = argv[argv.index("--keyring") + 1]
         assert os.stat(keyring).st_mode & 0o777 == 0o600

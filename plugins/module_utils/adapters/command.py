@@ -46,8 +46,9 @@ class Command(object):
             if not binary:
                 raise VirtblockError("%s not found on the compute host (install the package "
                                      "that provides it)" % self.binary)
-        rc, out, err = self.run([binary] + [str(arg) for arg in args], data=data,
-                                binary_data=data is not None, environ_update=dict(C_LOCALE))
+        extra = dict(data=data, binary_data=True) if data is not None else {}
+        rc, out, err = self.run([binary] + [str(arg) for arg in args],
+                                environ_update=dict(C_LOCALE), **extra)
         if rc != 0 and check:
             failure = ProcessExecutionError(cmd=name, exit_code=rc, stderr=(err or out).strip())
             if self.error is ProcessExecutionError:

@@ -27,6 +27,7 @@ import tempfile
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.command import Command
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, VirtblockError, VolumeBackendAPIException)
 
@@ -141,7 +142,8 @@ class Rbd(object):
         return args
 
     def _call(self, tool, argv, what=None, ok=(0,)):
-        rc, out, err = self.run([tool] + self._common() + argv)
+        # The shared runner (argv, LANG=C); rc is mapped to Cinder's RBD errors below.
+        rc, out, err = Command(self.run, tool)(self._common() + argv, check=False)
         if rc in ok:
             return rc, out
         what = what or "%s %s" % (tool, " ".join(a for a in argv[:2] if not a.startswith("-")))
