@@ -62,10 +62,25 @@ connector:
     enforce_multipath: false
     initiator: iqn.1993-08.org.debian:01:7271b05eba55
     do_local_attach: false
+kernel_initiator:
+  description: Whether the host can log in with the kernel iSCSI initiator (iscsiadm, and iscsi_tcp loaded or loadable).
+  returned: always
+  type: bool
+multipathd:
+  description: Whether multipathd answers (os-brick's C(is_multipath_running)); checked only with a kernel initiator.
+  returned: always
+  type: bool
+iscsi_initiator:
+  description:
+    - The iSCSI path for this host, V(host) (os-brick, kernel initiator) where it has one, V(qemu) (QEMU's
+      own initiator, nothing on the host) where it has not. The attach role uses it unless told which.
+  returned: always
+  type: str
+  sample: host
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import connector
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import connector, host_paths
 
 
 class ConnectorInfoModule(VirtblockModule):
@@ -79,7 +94,8 @@ class ConnectorInfoModule(VirtblockModule):
     def run(self):
         p = self.params
         return dict(changed=False, connector=connector(p["my_ip"], p["multipath"],
-                                                       p["enforce_multipath"], p["host"]))
+                                                       p["enforce_multipath"], p["host"]),
+                    **host_paths())
 
 
 def main():

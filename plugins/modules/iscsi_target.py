@@ -48,17 +48,33 @@ options:
     type: str
     default: "iqn.2010-10.org.openstack:"
   target_ip_address:
-    description: Portal address returned in RV(connection_info), Cinder's C(target_ip_address).
+    description:
+      - Portal address returned in RV(connection_info), Cinder's C(target_ip_address), that is
+        the address B(compute hosts) log in to.
+      - It may differ from the address tgtd listens on (NAT, a storage network, a port
+        forward); give that one in O(listen_ip_addresses).
     type: str
     default: 127.0.0.1
+  listen_ip_addresses:
+    description:
+      - The addresses tgtd itself listens on for the portals (C(tgtd --iscsi portal=ADDR:PORT)),
+        in the order of O(target_ip_address) then O(target_secondary_ip_addresses), when
+        compute hosts reach the portals by other addresses.
+      - When given, the module checks that tgtd has each C(ADDR:target_port) portal (or a
+        wildcard one) and fails, changing nothing, if not. Cinder has no such option (its
+        C(target_ip_address) is both); a compute host behind NAT needs the two apart.
+      - Not given, nothing is checked (tgtd may listen anywhere).
+    type: list
+    elements: str
   target_port:
     description: Portal port, Cinder's C(target_port).
     type: int
     default: 3260
   target_secondary_ip_addresses:
     description:
-      - More portal addresses, Cinder's C(target_secondary_ip_addresses). With any, RV(connection_info)
-        also carries C(target_portals), C(target_iqns) and C(target_luns).
+      - More portal addresses, Cinder's C(target_secondary_ip_addresses). With any, or when
+        O(connector) says C(multipath=true) (Cinder's rule, even for one portal),
+        RV(connection_info) also carries C(target_portals), C(target_iqns) and C(target_luns).
     type: list
     elements: str
     default: []
@@ -223,7 +239,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import In
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
     portal, target_iqn, validate_uuid)
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import (
-    ISCSI_TARGET_SPEC, TargetExport, ensure_include)
+    ISCSI_TARGET_SPEC, TargetExport, check_listening, ensure_include)
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
 
 
@@ -245,6 +261,9 @@ class IscsiTargetModule(VirtblockModule):
         connection_info.validate_connector(p["connector"])
         portals = [portal(p["target_ip_address"], p["target_port"])]
         portals += [portal(a, p["target_port"]) for a in p["target_secondary_ip_addresses"]]
+        if p["listen_ip_addresses"] is not None:
+            check_listening(export.tgt, [portal(a, p["target_port"]) for a in p["listen_ip_addresses"]],
+                            len(portals))
         if not os.path.exists(p["backing_store"]):
             raise InvalidInput("backing store %s does not exist" % p["backing_store"])
         if p["target_config"] is None:
@@ -276,7 +295,8 @@ class IscsiTargetModule(VirtblockModule):
             connection_info=connection_info.iscsi_connection_info(
                 volume_id, iqn, portals, tgt_config.LUN, chap=credentials,
                 access_mode=p["access_mode"], qos_specs=p["qos_specs"], encrypted=p["encrypted"],
-                discard=p["discard"], driver_volume_type=p["iscsi_protocol"]),
+                discard=p["discard"], driver_volume_type=p["iscsi_protocol"],
+                multipath=bool((p["connector"] or {}).get("multipath"))),
         )
         if self.diff_mode:
             result["diff"] = dict(

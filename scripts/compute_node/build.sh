@@ -25,6 +25,8 @@ KVER=${KPKG#linux-image-}
 PKGS=$(apt-get -s -qq install --no-install-recommends openssh-server multipath-tools kmod busybox-static 2>/dev/null |
        awk '/^Inst / && $3 !~ /^\[/ {print $2}' |
        grep -vE '^(initramfs-tools|linux-base|klibc-utils|libklibc|ncurses-term|runit-helper)' || true)
+# $PKGS: one word per package.
+# shellcheck disable=SC2086
 (cd debs && apt-get download -qq "$KPKG" $PKGS busybox-static 2>&1 | { grep -v 'unsandboxed' || true; })
 
 # ---- extra layer; bin/sbin/lib go under usr/ (the machine is merged-/usr: a real lib/
@@ -46,6 +48,7 @@ ln -sf "$W"/extra/usr/bin/kmod "$W"/depmod
 # ---- stage 1: busybox initramfs that mounts the three 9p layers + overlay, switch_root
 mkdir -p initramfs/{bin,proc,sys,dev,newroot,layers,lib/vbmod}
 cp extra/usr/bin/busybox initramfs/bin/busybox
+ln -s busybox initramfs/bin/sh          # /init's interpreter
 : > initramfs/modules.order
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay; do
   f=$(find "$M"/kernel -name "$m.ko*" | head -1)

@@ -145,6 +145,64 @@ def test_a_target_lost_from_tgtd_is_recreated(tgtd, volume):
     assert readcapacity(url(tgtd, again["connection_info"]["data"])).returncode == 0
 
 
+def scsi_lines(tgtd, iqn):
+    """The "SCSI ID"/"SCSI SN" lines tgtd shows for LUN 1 of *iqn*."""
+    text = live_targets(tgtd)
+    section = text[text.index(iqn):].split("LUN: 1", 1)[1].split("LUN: ", 1)[0]
+    return sorted(line.strip() for line in section.splitlines() if line.strip().startswith("SCSI "))
+
+
+def test_lun_serial_and_wwid_name_the_volume_as_cinder_does(tgtd, volume):
+    volume_id, backing = volume
+    result = export(tgtd, volume_id, backing)
+    name = "volume-" + volume_id
+    with open(result["target_file"]) as handle:
+        text = handle.read()
+    assert "    scsi_sn %s\n    scsi_id %s\n</target>" % (name, name) in text
+    # tgtd keeps 36 characters of each (under Cinder too).
+    assert scsi_lines(tgtd, result["iqn"]) == ["SCSI ID: " + name[:36], "SCSI SN: " + name[:36]]
+
+
+def test_a_running_target_without_scsi_ids_is_updated_on_rerun(tgtd, volume):
+    volume_id, backing = volume
+    first = export(tgtd, volume_id, backing)
+    # What an export made before scsi_sn/scsi_id were in the stanza looks like: the
+    # file without them, tgtd with its own defaults.
+    with open(first["target_file"]) as handle:
+        old = "".join(line for line in handle if "scsi_" not in line)
+    with open(first["target_file"], "w") as handle:
+        handle.write(old)
+    tgtd.tgtadm("--lld", "iscsi", "--op", "update", "--mode", "logicalunit", "--tid", str(first["tid"]),
+                "--lun", "1", "--params", "scsi_sn=beaf10,scsi_id=beaf10")
+    again = export(tgtd, volume_id, backing)
+    assert again["changed"] is True
+    name = "volume-" + volume_id
+    assert scsi_lines(tgtd, again["iqn"]) == ["SCSI ID: " + name[:36], "SCSI SN: " + name[:36]]
+    assert export(tgtd, volume_id, backing)["changed"] is False
+
+
+def test_portal_for_compute_hosts_and_listen_address_are_apart(tgtd, volume):
+    volume_id, backing = volume
+    # Compute hosts reach tgtd (listening on tgtd.ip) as 10.0.2.41, e.g. through NAT.
+    result = export(tgtd, volume_id, backing, target_ip_address="10.0.2.41",
+                    listen_ip_addresses=[tgtd.ip])
+    assert not result["failed"], result.get("msg")
+    assert result["connection_info"]["data"]["target_portal"] == "10.0.2.41:%d" % tgtd.port
+    wrong = export(tgtd, str(uuid.uuid4()), backing, target_ip_address="10.0.2.41",
+                   listen_ip_addresses=["127.0.0.254"])
+    assert wrong["failed"]
+    assert "does not listen on 127.0.0.254:%d" % tgtd.port in wrong["msg"]
+    assert "%s:%d" % (tgtd.ip, tgtd.port) in wrong["msg"]
+
+
+def test_a_multipath_connector_gets_the_plural_keys(tgtd, volume):
+    volume_id, backing = volume
+    connector = {"initiator": "iqn.1993-08.org.debian:01:compute1", "multipath": True}
+    data = export(tgtd, volume_id, backing, connector=connector)["connection_info"]["data"]
+    assert data["target_portals"] == ["%s:%d" % (tgtd.ip, tgtd.port)]
+    assert data["target_iqns"] == [data["target_iqn"]] and data["target_luns"] == [1]
+
+
 def test_absent_leaves_no_target_account_or_file(tgtd, volume):
     volume_id, backing = volume
     created = export(tgtd, volume_id, backing)

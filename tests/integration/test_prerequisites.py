@@ -47,3 +47,7 @@ def test_prerequisites_start_tgtd_once_and_check_mode_changes_nothing(stopped_tg
     assert "%s:3260" % ip in listening
     again = run_playbook("prerequisites.yml", variables)
     assert again.rc == 0 and again.changed == 0, again.stdout[-3000:]
+    # This machine's kernel has no iscsi_tcp: the attach role's auto choice is qemu.
+    [said] = again.task_results("Say which iSCSI path")
+    assert "kernel iSCSI initiator no" in said["msg"]
+    assert "iscsi_initiator=auto attaches with qemu" in said["msg"]

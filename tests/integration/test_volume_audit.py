@@ -18,7 +18,7 @@ SCSI = dict(disk_bus="scsi")   # a VM with no guest OS lets a scsi disk go (virt
 
 
 def ok(run):
-    assert run["rc"] == 0 and run["failed"] == 0, "%s\n%s" % (run["msg"], run["stdout"][-3000:])
+    assert run.rc == 0 and run.failed == 0, "%s\n%s" % (run.msg, run.stdout[-3000:])
     return run
 
 
@@ -81,7 +81,7 @@ def test_audit_reports_repairs_and_is_clean_after(attach_env, virt, tmp_path):
         ("secret_without_disk", vol["D"]), ("volume_in_use_without_attachment", vol["E"])])
     report, run = audit(attach_env, tmp_path, "drift")
     assert found(report) == expected
-    assert run["changed"] == 0
+    assert run.changed == 0
 
     # check mode: the plan, and nothing changed
     plan, run = audit(attach_env, tmp_path, "plan", check=True, repair=True)
@@ -94,7 +94,7 @@ def test_audit_reports_repairs_and_is_clean_after(attach_env, virt, tmp_path):
     assert attach_env.volume_status(vol["C"]) == "attaching"
 
     repaired, run = audit(attach_env, tmp_path, "repair", repair=True)
-    assert found(repaired) == expected and run["changed"] > 0
+    assert found(repaired) == expected and run.changed > 0
     assert disk_xml(virt.live_xml(dom), vol["A"]) is not None          # attached again
     assert disk_xml(virt.config_xml(dom), vol["A"]) is not None
     assert attach_env.in_tgtd(vol["B"])                                # target made again
@@ -106,7 +106,7 @@ def test_audit_reports_repairs_and_is_clean_after(attach_env, virt, tmp_path):
     assert attach_env.volume_status(vol["A"]) == "in-use"
 
     again, run = audit(attach_env, tmp_path, "after")
-    assert again["findings"] == [] and run["changed"] == 0
+    assert again["findings"] == [] and run.changed == 0
 
 
 def _sql(attach_env, sql, *args):
@@ -117,3 +117,21 @@ def _sql(attach_env, sql, *args):
         conn.commit()
     finally:
         conn.close()
+
+
+def test_attach_rerun_puts_back_a_disk_removed_by_hand(attach_env, virt):
+    """The rerun of a finished attach looks at the domain once: a disk removed behind the
+    records is attached again (same device, same BDM) instead of a success over nothing."""
+    dom = virt.define()                        # stopped: its persistent config
+    instance, volume_id = dom.UUIDString(), attach_env.new_volume()
+    ok(attach_env.attach(instance, volume_id, extra=SCSI))
+    before = disk_xml(virt.config_xml(dom), volume_id)
+    dom.detachDeviceFlags(before, virt.libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    assert disk_xml(virt.config_xml(dom), volume_id) is None
+    again = ok(attach_env.attach(instance, volume_id, extra=SCSI))
+    assert again.changed > 0
+    after = disk_xml(virt.config_xml(dom), volume_id)
+    assert after is not None and ET.fromstring(after).find("target").get("dev") == \
+        ET.fromstring(before).find("target").get("dev")
+    assert len(attach_env.bdms(volume_id)) == 1 and attach_env.volume_status(volume_id) == "in-use"
+    assert ok(attach_env.attach(instance, volume_id, extra=SCSI)).changed == 0

@@ -1,7 +1,9 @@
-"""connector_info and volume_connection against os-brick on this host.
+"""connector_info and volume_connection against os-brick on this host, and on the
+compute-node guest (tests/support/compute_node.py) for the kernel initiator.
 
 The host (kernel) iSCSI login cannot work on these machines (no iscsi_tcp): its
-failure is tested here for real; the success test skips with that reason."""
+failure is tested here for real; its success runs in the compute-node guest, which has
+Debian's kernel with iscsi_tcp, over SSH."""
 
 import subprocess
 import uuid
@@ -9,6 +11,7 @@ import uuid
 import pytest
 
 from support.ansible_run import run_module
+from support.compute_node import GUEST_PORTALS
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.os_brick import kernel_initiator_present
 
@@ -65,16 +68,41 @@ def test_host_login_without_kernel_initiator_fails_clearly_and_cleanly(export):
     assert export["data"]["auth_password"] not in result["_stdout"]
 
 
-@pytest.mark.needs_kernel_iscsi
-@pytest.mark.skipif(not kernel_initiator_present(),
-                    reason="needs a kernel iSCSI initiator (iscsi_tcp); this host has none")
-def test_host_login_gives_the_device_path_and_logs_out(export):   # pragma: no cover here
-    first = run_module("volume_connection", dict(connection_info=export))
-    assert first["changed"] and first["device_path"].startswith("/dev/disk/by-path/")
-    assert first["connection_info"]["data"]["device_path"] == first["device_path"]
-    assert run_module("volume_connection", dict(connection_info=export))["changed"] is False
-    out = run_module("volume_connection", dict(connection_info=export, state="disconnected"))
-    assert out["changed"] and "device_path" not in out["connection_info"]["data"]
+@pytest.mark.slow
+def test_host_login_gives_a_stable_device_path_and_logs_out(tgtd, tmp_path, compute_node,
+                                                            compute_inventory):
+    # In the compute-node guest (kernel initiator), logging in to the guest-side portal.
+    volume_id = str(uuid.uuid4())
+    backing = tmp_path / "backing"
+    backing.write_bytes(b"\0" * (1 << 20))
+    made = run_module("iscsi_target", tgtd.module_args(volume_id=volume_id, backing_store=str(backing),
+                                                       target_ip_address=GUEST_PORTALS[0]))
+    assert not made["failed"], made.get("msg")
+    info = made["connection_info"]
+    data = info["data"]
+    env = compute_inventory[1]
+    link = "/dev/disk/by-path/ip-%s-iscsi-%s-lun-1" % (data["target_portal"], data["target_iqn"])
+    disks_before = compute_node.scsi_disks()
+    try:
+        first = run_module("volume_connection", dict(connection_info=info), host="compute1", env=env, timeout=1800)
+        assert not first["failed"], first.get("msg")
+        # os-brick's connect_volume gives /dev/sdX; Nova's stable name is the by-path link.
+        assert first["changed"] and first["device_path"] == link
+        assert first["connection_info"]["data"]["device_path"] == link
+        assert data["target_iqn"] in compute_node.sessions()
+        again = run_module("volume_connection", dict(connection_info=info), host="compute1", env=env, timeout=1800)
+        assert again["changed"] is False and again["device_path"] == link
+        # The BDM's copy has no CHAP secret: a disconnect needs none.
+        stored = dict(info, data=dict((k, v) for k, v in data.items() if k != "auth_password"))
+        out = run_module("volume_connection", dict(connection_info=stored, state="disconnected"),
+                         host="compute1", env=env, timeout=1800)
+        assert not out["failed"], out.get("msg")
+        assert out["changed"] and "device_path" not in out["connection_info"]["data"]
+        assert data["target_iqn"] not in compute_node.sessions()
+        assert data["target_iqn"] not in compute_node.nodes()
+        assert compute_node.scsi_disks() == disks_before
+    finally:
+        run_module("iscsi_target", tgtd.module_args(volume_id=volume_id, state="absent"))
 
 
 def test_qemu_iscsi_needs_nothing_on_the_host_and_masks_the_secret(export):

@@ -112,14 +112,18 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, fault_at=No
     return Run(proc.returncode, proc.stdout + proc.stderr, data, seconds)
 
 
-def run_module(name, args, check=False, diff=False, env=None, timeout=300):
+def run_module(name, args, check=False, diff=False, env=None, timeout=300, host="localhost",
+               inventory=None):
     """The task result of ``virtblock.volumes.<name>`` (or a full FQCN) with *args*.
+
+    *host*: run it on that inventory host instead (e.g. the compute-node guest, with the
+    *inventory* or ``env`` of tests/support/compute_node.py).
 
     The result is printed (-v; -vvv with *diff*, which shows the invocation too), so
     ``_stdout`` is what a secret must not appear in.
     """
     fqcn = name if "." in name else "virtblock.volumes.%s" % name
-    play = [{"name": fqcn, "hosts": "localhost", "gather_facts": False,
+    play = [{"name": fqcn, "hosts": host, "gather_facts": False,
              "tasks": [{"name": fqcn, fqcn: args}]}]
     with tempfile.NamedTemporaryFile("w", prefix="vbtest-module-", suffix=".json",
                                      delete=False) as handle:
@@ -127,7 +131,7 @@ def run_module(name, args, check=False, diff=False, env=None, timeout=300):
         book = handle.name
     try:
         run = run_playbook(book, check=check, diff=diff, verbosity=3 if diff else 1, env=env,
-                           timeout=timeout)
+                           inventory=inventory, timeout=timeout)
     finally:
         os.unlink(book)
     if not run.tasks:

@@ -40,6 +40,14 @@ GUEST_PORTALS = ("10.0.2.41", "10.0.2.42")   # inside QEMU's user network only
 SSH_PORT = 2222
 HOSTNAME = "compute1"
 BOOT_TIMEOUT = 300
+# A nested instance with no guest OS: q35 with hot-plug ports and a virtio-scsi controller
+# (a VM with no guest OS lets a scsi disk go; virtio would wait for a guest).
+NESTED_DOMAIN = """<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='q35'>hvm</type></os><features><acpi/></features><devices>
+<controller type='pci' index='0' model='pcie-root'/>
+<controller type='pci' model='pcie-root-port'/><controller type='pci' model='pcie-root-port'/>
+<controller type='scsi' model='virtio-scsi'/>
+<memballoon model='none'/></devices></domain>"""
 
 
 def _kernel_package():
@@ -160,13 +168,21 @@ class ComputeNode(object):
             os.kill(self.pid, 15)
         except ProcessLookupError:
             pass
-        for _ in range(50):
+        for dummy in range(50):
             try:
                 os.kill(self.pid, 0)
             except ProcessLookupError:
                 break
             time.sleep(0.1)
         self.pid = None
+
+    def close(self):
+        """Stop the guest and remove the second portal start() added to tgtd."""
+        self.stop()
+        for ip in self.portal_ips[1:]:
+            subprocess.run(["tgtadm", "-C", str(self.tgtd.control_port), "--lld", "iscsi", "--op",
+                            "delete", "--mode", "portal", "--param", "portal=%s:%d" % (ip, self.tgtd.port)],
+                           capture_output=True, check=False)
 
     def console_text(self):
         try:
@@ -237,6 +253,49 @@ class ComputeNode(object):
         self.python_json(code, timeout=900)
         self._libvirtd = True
 
+    def define_domain(self):
+        """A persistent domain in the guest's libvirt, started then paused (no guest OS:
+        a paused nested TCG costs no CPU, and QEMU still hot-plugs and unplugs scsi
+        disks). Returns its UUID."""
+        self.libvirtd()
+        name = "vbtest-nested-%s" % uuid.uuid4().hex[:8]
+        xml = NESTED_DOMAIN % name
+        code = ("import json, libvirt\n"
+                "c = libvirt.open('qemu:///system')\n"
+                "d = c.defineXML(%r)\n"
+                "d.create(); d.suspend()\n"
+                "print(json.dumps(d.UUIDString()))\n" % xml)
+        return self.python_json(code, timeout=600)
+
+    def domain_xml(self, domain_uuid):
+        """The live XML of a guest domain, or None when it is gone."""
+        code = ("import json, libvirt\n"
+                "c = libvirt.open('qemu:///system')\n"
+                "try:\n"
+                "    print(json.dumps(c.lookupByUUIDString(%r).XMLDesc(0)))\n"
+                "except libvirt.libvirtError:\n"
+                "    print('null')\n" % domain_uuid)
+        return self.python_json(code)
+
+    def destroy_domain_command(self, domain_uuid):
+        """A shell command for this machine that destroys and undefines a guest domain."""
+        code = ("import libvirt; d = libvirt.open('qemu:///system').lookupByUUIDString(%r); "
+                "d.destroy(); d.undefine()" % domain_uuid)
+        argv = (["ssh", "-i", self.key, "-p", str(self.port)] + self.ssh_options()
+                + ["root@" + self.ssh_ip, "%s -c %s" % (self.python, shlex.quote(code))])
+        return " ".join(shlex.quote(a) for a in argv)
+
+    def remove_domain(self, domain_uuid):
+        code = ("import libvirt\n"
+                "try:\n"
+                "    d = libvirt.open('qemu:///system').lookupByUUIDString(%r)\n"
+                "except libvirt.libvirtError:\n"
+                "    raise SystemExit(0)\n"
+                "if d.isActive():\n"
+                "    d.destroy()\n"
+                "d.undefine()\n" % domain_uuid)
+        self.ssh("%s -c %s" % (self.python, shlex.quote(code)), check=False)
+
     def sessions(self):
         return self.ssh("iscsiadm -m session 2>/dev/null || true").stdout
 
@@ -252,14 +311,11 @@ class ComputeNode(object):
         return self.ssh("dmsetup ls --target multipath 2>/dev/null || true").stdout
 
 
-@pytest.fixture(scope="session")
-def compute_node(tgtd, tmp_path_factory):
-    """The session's compute-node guest, with two portals on the session's tgtd."""
-    if shutil.which("qemu-system-x86_64") is None:
-        pytest.skip("needs qemu-system-x86_64 (scripts/setup.sh installs it)")
+def start(tgtd, run_dir):
+    """Boot a compute-node guest with two portals on *tgtd* (a second one added here).
+    Returns the node; ``node.close()`` stops it and removes that portal."""
     build_dir = build()
-    run_dir = str(tmp_path_factory.mktemp("compute-node"))
-    os.makedirs(os.path.join(run_dir, "cp"))
+    os.makedirs(os.path.join(run_dir, "cp"), exist_ok=True)
     with ports.machine_lock():
         second = ports.free_loopback_ip(tgtd.port, avoid=(tgtd.ip,))
         tgtd.tgtadm("--lld", "iscsi", "--op", "new", "--mode", "portal",
@@ -267,12 +323,22 @@ def compute_node(tgtd, tmp_path_factory):
     node = ComputeNode(build_dir, run_dir, tgtd, [tgtd.ip, second])
     try:
         node.start()
+    except Exception:
+        node.close()
+        raise
+    return node
+
+
+@pytest.fixture(scope="session")
+def compute_node(tgtd, tmp_path_factory):
+    """The session's compute-node guest, with two portals on the session's tgtd."""
+    if shutil.which("qemu-system-x86_64") is None:
+        pytest.skip("needs qemu-system-x86_64 (scripts/setup.sh installs it)")
+    node = start(tgtd, str(tmp_path_factory.mktemp("compute-node")))
+    try:
         yield node
     finally:
-        node.stop()
-        subprocess.run(["tgtadm", "-C", str(tgtd.control_port), "--lld", "iscsi", "--op",
-                        "delete", "--mode", "portal", "--param", "portal=%s:%d" % (second, tgtd.port)],
-                       capture_output=True, check=False)
+        node.close()
 
 
 @pytest.fixture(scope="session")

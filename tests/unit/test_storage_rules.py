@@ -75,6 +75,8 @@ STANZA = """<target %s>
     bsoflags direct
     initiator-name iqn.1993-08.org.debian:01:abc
     write-cache off
+    scsi_sn volume-3b9f
+    scsi_id volume-3b9f
 </target>
 """ % IQN
 
@@ -86,6 +88,7 @@ def test_parse_a_cinder_stanza():
     assert spec.initiator_names == ["iqn.1993-08.org.debian:01:abc"]
     assert spec.acl_addresses == ["ALL"]
     assert spec.bsoflags == "direct" and spec.write_cache is False
+    assert spec.scsi_sn == spec.scsi_id == "volume-3b9f"
     assert tgt_config.existing_chap(STANZA) == ("user01", "Password0123")
 
 
@@ -104,6 +107,11 @@ def test_parse_refuses_what_it_cannot_apply(text, message):
     with pytest.raises(InvalidInput) as err:
         tgt_config.parse(text)
     assert message in str(err.value)
+
+
+def test_template_names_the_lun_volume_id_as_cinder():
+    values = tgt_config.template_vars(IQN, "/srv/volume")
+    assert values["scsi_sn"] == values["scsi_id"] == IQN.split(":", 1)[1]
 
 
 def test_secrets_are_filled_on_the_host_and_masked_for_output():
@@ -136,6 +144,13 @@ def test_connection_info_single_and_multiple_portals():
     assert multi["data"]["target_iqns"] == [IQN, IQN] and multi["data"]["target_luns"] == [1, 1]
     assert multi["data"]["access_mode"] == "ro" and multi["data"]["discard"] is True
     assert "auth_method" not in multi["data"]
+
+
+def test_a_multipath_connector_gets_the_plural_keys_even_for_one_portal():
+    # Cinder's _get_iscsi_properties: "if nr_portals > 1 or multipath".
+    one = connection_info.iscsi_connection_info(VID, IQN, ["127.0.0.1:3260"], 1, multipath=True)
+    assert one["data"]["target_portals"] == ["127.0.0.1:3260"]
+    assert one["data"]["target_iqns"] == [IQN] and one["data"]["target_luns"] == [1]
 
 
 def test_volume_sizes_follow_cinder():

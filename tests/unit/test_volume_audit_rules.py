@@ -103,8 +103,8 @@ def test_stuck_attachments_follow_the_disk():
     rec = records(att="attaching", status="attaching")
     rec["bdms"][0]["connection_info"] = None
     found = va.audit(rec, compute(), storage())
-    assert [a["op"] for a in found[-1]["actions"]] == ["detach", "delete_attachment",
-                                                        "destroy_bdm"]
+    ops = [a["op"] for a in found[-1]["actions"]]
+    assert ops == ["detach", "delete_attachment", "destroy_bdm"]
     # attaching but everything else done: complete it
     found = va.audit(records(att="attaching", status="attaching"), compute(), storage())
     assert found[0]["actions"][0]["attach_status"] == "attached"

@@ -6,7 +6,16 @@
 os-brick is imported lazily (about 0.4 s). Its privileged calls run in this process
 (``set_client_mode(False)``): the module runs as root and the hosts have no ``sudo``
 for a privsep helper. ``connect_volume`` takes oslo.concurrency locks, which need
-``OSLO_LOCK_PATH``; a private default is set when the environment has none.
+``OSLO_LOCK_PATH``; a private default is set when the environment has none, and
+``os_brick.setup()`` gets it once per process, as Nova's and Cinder's services call it at
+start (os-brick warns that a connect without it will break on its next release).
+
+``device_path``: os-brick's ``connect_volume`` returns ``/dev/sdX`` (``/dev/dm-N`` with
+multipath), names the kernel may hand to another disk after a reconnect, while an
+unchanged rerun only finds the udev links (``get_volume_paths``). Nova stores whatever
+``connect_volume`` returned; we report the stable link instead, the same on connect and
+on every rerun: the primary portal's ``/dev/disk/by-path/...-lun-N`` link for one path, the
+multipath map's ``/dev/mapper/<name>`` for multipath.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,7 +23,9 @@ __metaclass__ = type
 
 import logging
 import os
+import shutil
 import socket
+import time
 import traceback
 import warnings
 
@@ -26,11 +37,14 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.files import ensure_dir
 
 DEFAULT_LOCK_PATH = "/var/lib/virtblock/locks"
+LINK_WAIT = 30.0
 _LOADED = {}
 
 
 def _os_brick():
     if not _LOADED:
+        os.environ.setdefault("OSLO_LOCK_PATH", DEFAULT_LOCK_PATH)
+        ensure_dir(os.environ["OSLO_LOCK_PATH"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # eventlet's deprecation notice on import
             try:
@@ -40,6 +54,11 @@ def _os_brick():
                 raise VirtblockError(missing_required_lib("os-brick", reason="on the compute host"),
                                      exception=traceback.format_exc())
         privileged.default.set_client_mode(False)
+        import os_brick
+        from oslo_concurrency import lockutils
+        from oslo_config import cfg
+        lockutils.set_defaults(os.environ["OSLO_LOCK_PATH"])
+        os_brick.setup(cfg.CONF)
         # os-brick logs through the root logger; keep its chatter out of the module's output.
         log = logging.getLogger("os_brick")
         log.addHandler(logging.NullHandler())
@@ -51,6 +70,31 @@ def _os_brick():
 def kernel_initiator_present():
     """Whether the host's kernel has an iSCSI TCP transport (``iscsi_tcp``)."""
     return os.path.exists("/sys/module/iscsi_tcp") or os.path.exists("/sys/class/iscsi_transport/tcp")
+
+
+def _loadable(module):
+    """Whether the running kernel can load *module* (it is in ``modules.dep``)."""
+    try:
+        with open("/lib/modules/%s/modules.dep" % os.uname().release) as handle:
+            return any(("/%s.ko" % module) in line.split(":", 1)[0] for line in handle)
+    except OSError:
+        return False
+
+
+def host_initiators():
+    """What this host can do for iSCSI, for choosing between the host and QEMU paths.
+
+    ``kernel_initiator``: iscsiadm is installed and the kernel has (or can load) iscsi_tcp;
+    ``multipathd``: ``multipathd show status`` answers, os-brick's own test
+    (``LinuxSCSI.is_multipath_running``).
+    """
+    kernel = bool(shutil.which("iscsiadm")) and (kernel_initiator_present() or _loadable("iscsi_tcp"))
+    multipathd = False
+    if kernel and shutil.which("multipathd"):
+        from oslo_concurrency import processutils
+        from os_brick.initiator import linuxscsi
+        multipathd = linuxscsi.LinuxSCSI.is_multipath_running(None, execute=processutils.execute)
+    return {"kernel_initiator": kernel, "multipathd": bool(multipathd)}
 
 
 def default_ip():
@@ -72,9 +116,9 @@ class BrickConnection(object):
 
     def __init__(self, protocol, connector_kwargs, lock_path=None):
         os.environ.setdefault("OSLO_LOCK_PATH", lock_path or DEFAULT_LOCK_PATH)
-        ensure_dir(os.environ["OSLO_LOCK_PATH"])
         brick = _os_brick()
         self.exception = brick["exception"]
+        self.multipath = bool(connector_kwargs.get("use_multipath"))
         self.connector = brick["connector"].InitiatorConnector.factory(
             protocol, None, **connector_kwargs)
 
@@ -83,6 +127,10 @@ class BrickConnection(object):
             return [p for p in self.connector.get_volume_paths(properties) if os.path.exists(p)]
         except Exception:  # pylint: disable=broad-except
             return []
+
+    def current_path(self, properties):
+        """The stable device path of a connected volume, or None."""
+        return stable_device_path(properties, self.existing_paths(properties), self.multipath)
 
     def connect(self, properties):
         try:
@@ -95,8 +143,49 @@ class BrickConnection(object):
             reason = "os-brick connect_volume failed: %s: %s" % (type(err).__name__, err)
             raise VolumeDeviceNotFound(host_connection.by_path(properties),
                                        ("%s %s" % (cause, reason)).strip())
-        return info.get("path")
+        device = info.get("path")
+        # udev makes the links after os-brick saw the device: wait for them, bounded.
+        deadline = time.monotonic() + LINK_WAIT
+        while True:
+            stable = self.current_path(properties)
+            if stable and os.path.realpath(stable) == os.path.realpath(device):
+                return stable
+            if time.monotonic() > deadline:
+                return device
+            time.sleep(0.25)
 
     def disconnect(self, properties, device_path):
         self.connector.disconnect_volume(properties, {"path": device_path, "type": "block"},
                                          force=True, ignore_errors=False)
+
+
+def _holders(device):
+    """The device-mapper devices built on *device* (``/sys/block/sdX/holders``)."""
+    name = os.path.basename(os.path.realpath(device))
+    try:
+        return sorted(os.listdir("/sys/block/%s/holders" % name))
+    except OSError:
+        return []
+
+
+def _dm_name(dm):
+    try:
+        with open("/sys/block/%s/dm/name" % dm) as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def stable_device_path(properties, paths, multipath):
+    """The link that names this volume whatever sdX/dm-N the kernel gave it."""
+    if not paths:
+        return None
+    if multipath:
+        for path in paths:
+            for dm in _holders(path):
+                name = _dm_name(dm)
+                if name and os.path.exists("/dev/mapper/" + name):
+                    return "/dev/mapper/" + name
+                return "/dev/" + dm
+    primary = host_connection.by_path(properties)
+    return primary if primary in paths else paths[0]

@@ -28,7 +28,7 @@ import zlib
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     ServiceUnavailable, TgtError)
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules.target_config import LUN
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.target_config import LUN, SCSI_NAME_LEN
 
 SOCKET_BASE = "/var/run/tgtd/socket"
 
@@ -85,6 +85,7 @@ class LiveTarget(object):
         self.nexus = 0
         self.luns = {}          # lun -> backing store path
         self.bsoflags = {}      # lun -> flags string
+        self.scsi = {}          # lun -> (SCSI SN, SCSI ID)
         self.accounts = []
         self.acls = []
 
@@ -98,7 +99,15 @@ class LiveTarget(object):
                 and self.luns.get(LUN) == os.path.realpath(spec.backing_store)
                 and sorted(self.accounts) == sorted(spec.usernames)
                 and sorted(self.acls) == sorted(spec.acl_addresses + spec.initiator_names)
-                and (self.bsoflags.get(LUN) or None) == (spec.bsoflags or None))
+                and (self.bsoflags.get(LUN) or None) == (spec.bsoflags or None)
+                and self._scsi_matches(spec))
+
+    def _scsi_matches(self, spec):
+        """A stanza without scsi_sn/scsi_id takes tgtd's defaults: nothing to compare."""
+        live_sn, live_id = self.scsi.get(LUN, (None, None))
+        cut = SCSI_NAME_LEN
+        return ((spec.scsi_sn is None or live_sn == spec.scsi_sn[:cut])
+                and (spec.scsi_id is None or live_id == spec.scsi_id[:cut]))
 
 
 def parse_show_targets(text):
@@ -133,6 +142,10 @@ def parse_show_targets(text):
                     current.luns[lun] = path
             elif item.startswith("Backing store flags:") and lun is not None:
                 current.bsoflags[lun] = item.split(":", 1)[1].strip() or None
+            elif item.startswith("SCSI SN:") and lun is not None:
+                current.scsi[lun] = (item.split(":", 1)[1].strip(), current.scsi.get(lun, (None, None))[1])
+            elif item.startswith("SCSI ID:") and lun is not None:
+                current.scsi[lun] = (current.scsi.get(lun, (None, None))[0], item.split(":", 1)[1].strip())
         elif section == "Account information" and not item.endswith("(outgoing)"):
             current.accounts.append(item)
         elif section == "ACL information":
@@ -192,6 +205,12 @@ class TgtAdmin(object):
     # -- reading ----------------------------------------------------------------
     def ping(self):
         self.request("system", "show", what="show system")
+
+    def portals(self):
+        """The ``ip:port`` portals tgtd listens on (``--op show --mode portal``)."""
+        text = self.request("portal", "show", what="show portals")
+        return [line.split(":", 1)[1].strip().rsplit(",", 1)[0]
+                for line in text.splitlines() if line.startswith("Portal:")]
 
     def targets(self):
         return parse_show_targets(self.request("target", "show", what="show targets"))
@@ -263,6 +282,9 @@ class TgtAdmin(object):
             if not spec.write_cache:
                 self.request("device", "update", [("mode_page", WRITE_CACHE_OFF_MODE_PAGE)],
                              tid=tid, lun=LUN, what="write-cache off")
+            scsi = [(k, getattr(spec, k)) for k in ("scsi_sn", "scsi_id") if getattr(spec, k)]
+            if scsi:   # as tgt-admin: "--op update --mode logicalunit --params scsi_sn=..,scsi_id=.."
+                self.request("device", "update", scsi, tid=tid, lun=LUN, what="scsi_sn/scsi_id")
             for user, password in spec.incoming_users:
                 self.set_account(user, password)
                 self.request("account", "bind", [("user", user)], tid=tid, what="bind account %s" % user)

@@ -28,19 +28,27 @@ def connector(my_ip, multipath, enforce_multipath, host):
     return brick.connector_properties(my_ip, multipath, enforce_multipath, host)
 
 
+def host_paths():
+    """Which iSCSI path this host supports: ``kernel_initiator``, ``multipathd`` and the
+    ``iscsi_initiator`` the roles' ``auto`` takes. Nova has one path per deployment
+    (its volume driver, ``[libvirt] volume_use_multipath``); the roles choose per host."""
+    found = brick.host_initiators()
+    return dict(found, iscsi_initiator="host" if found["kernel_initiator"] else "qemu")
+
+
 def set_connection(p, check_mode):
     """Connect (``state=connected``) or disconnect the volume of ``p["connection_info"]``.
 
     Returns (result, before, after): *before*/*after* the host device path or None."""
     info = p["connection_info"]
-    step = rules.plan(info, p["iscsi_initiator"], p["use_multipath"], p["device_scan_attempts"])
+    step = rules.plan(info, p["iscsi_initiator"], p["use_multipath"], p["device_scan_attempts"],
+                      connecting=p["state"] == "connected")
     if step["protocol"] is None:
         return dict(changed=False, host_connection=False, msg=step["reason"],
                     connection_info=info), None, None
     conn = brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
     props = step["properties"]
-    paths = conn.existing_paths(props)
-    before = paths[0] if paths else None
+    before = conn.current_path(props)
     if p["state"] == "connected":
         after = before or rules.by_path(props)
         if before is None and not check_mode:

@@ -30,9 +30,13 @@ def validate_connector(connector):
 
 
 def iscsi_connection_info(volume_id, iqn, portals, lun, chap=None, access_mode="rw",
-                          qos_specs=None, encrypted=False, discard=False, driver_volume_type="iscsi"):
+                          qos_specs=None, encrypted=False, discard=False, driver_volume_type="iscsi",
+                          multipath=False):
     """Build the dict. *portals* is the list of ``ip:port``, primary first; *chap* is
-    ``(username, password)`` or None."""
+    ``(username, password)`` or None; *multipath* is the connector's ``multipath``.
+
+    Cinder's ``_get_iscsi_properties``: the plural keys when there is more than one
+    portal *or* the connector asks for multipath (then even for a single portal)."""
     if not portals:
         raise InvalidInput("at least one target portal is required")
     if access_mode not in ACCESS_MODES:
@@ -48,7 +52,7 @@ def iscsi_connection_info(volume_id, iqn, portals, lun, chap=None, access_mode="
         "qos_specs": qos_specs or None,
         "discard": bool(discard),
     }
-    if len(portals) > 1:
+    if len(portals) > 1 or multipath:
         data["target_portals"] = list(portals)
         data["target_iqns"] = [iqn] * len(portals)
         data["target_luns"] = [lun] * len(portals)

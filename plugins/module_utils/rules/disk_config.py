@@ -62,7 +62,7 @@ def _require(data, keys, where):
                            % ", ".join("%s.%s" % (where, k) for k in missing))
 
 
-def validate(connection_info, iscsi_initiator="host", need_device_path=True):
+def validate(connection_info, iscsi_initiator="host", need_device_path=True, need_secret=True):
     """Check the keys the chosen Nova volume driver reads; return (kind, data).
 
     kind is ``iscsi_host``, ``iscsi_qemu``, ``rbd`` or ``local``.
@@ -81,7 +81,10 @@ def validate(connection_info, iscsi_initiator="host", need_device_path=True):
     if dvt == "iscsi":
         _require(data, ("target_iqn", "target_portal", "target_lun"), "data")
         if data.get("auth_method") == "CHAP":
-            _require(data, ("auth_username", "auth_password"), "data")
+            # A disconnect works from the BDM's copy, whose secret is not stored:
+            # os-brick's disconnect_volume needs no password (nor does Nova give one).
+            _require(data, ("auth_username", "auth_password") if need_secret else ("auth_username",),
+                     "data")
         if iscsi_initiator == "qemu":
             return "iscsi_qemu", data
         if need_device_path:

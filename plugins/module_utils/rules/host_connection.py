@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import bdm
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 
 NOTHING_TO_CONNECT = {
@@ -24,20 +25,23 @@ NOTHING_TO_CONNECT = {
 }
 
 
-def plan(connection_info, iscsi_initiator="host", use_multipath=False, device_scan_attempts=3):
+def plan(connection_info, iscsi_initiator="host", use_multipath=False, device_scan_attempts=3,
+         connecting=True):
     """The os-brick call for this volume, or why there is none.
 
     Returns a dict: ``kind``; ``protocol`` (os-brick's, e.g. ``ISCSI``) or None;
     ``connector_kwargs`` for ``InitiatorConnector.factory``; ``properties`` (what
     ``connect_volume`` gets); ``reason`` when nothing is to be done on the host.
     """
-    kind, data = disk_config.validate(connection_info, iscsi_initiator, need_device_path=False)
+    kind, data = disk_config.validate(connection_info, iscsi_initiator, need_device_path=False,
+                                      need_secret=connecting)
     if device_scan_attempts < 1:
         raise disk_config.InvalidInput("device_scan_attempts must be at least 1")
     if kind != "iscsi_host":
         return {"kind": kind, "protocol": None, "connector_kwargs": None, "properties": None,
                 "reason": NOTHING_TO_CONNECT[kind]}
-    properties = dict((k, v) for k, v in data.items() if k != "device_path")
+    properties = dict((k, v) for k, v in data.items()
+                      if k not in ("device_path", bdm.STRIPPED_MARK))
     return {"kind": kind, "protocol": "ISCSI",
             "connector_kwargs": {"use_multipath": bool(use_multipath),
                                  "device_scan_attempts": int(device_scan_attempts)},

@@ -4,7 +4,8 @@
 """Rules: The per-volume tgt target file, as Cinder's TgtAdm writes it.
 
 Cinder renders ``VOLUME_CONF`` (target, backing-store, driver, incominguser, flags,
-write-cache) into ``<volumes_dir>/volume-<id>`` and runs ``tgt-admin --update``. Here
+write-cache, ``scsi_sn`` and ``scsi_id``, both ``volume-<id>`` so the LUN's serial and WWID
+name the volume and stay the same across re-exports) into ``<volumes_dir>/volume-<id>`` and runs ``tgt-admin --update``. Here
 the stanza is rendered on the controller from ``templates/`` and parsed back into a
 :class:`TargetSpec`, which the tgt adapter applies to the running tgtd for that one
 target. Pure functions, no I/O.
@@ -33,7 +34,11 @@ _FLAG_RE = re.compile(r"^(direct|sync)(,(direct|sync))?$")
 # The directives this collection applies itself. Anything else in a user's template
 # is refused rather than silently dropped from the running target.
 SUPPORTED_DIRECTIVES = ("backing-store", "driver", "incominguser", "initiator-name",
-                        "initiator-address", "bsoflags", "bs-type", "write-cache")
+                        "initiator-address", "bsoflags", "bs-type", "write-cache",
+                        "scsi_sn", "scsi_id")
+# tgtd keeps this many characters of scsi_sn / scsi_id (SCSI_SN_LEN, SCSI_ID_LEN): a
+# "volume-<uuid>" (43) is cut, as it is under Cinder.
+SCSI_NAME_LEN = 36
 
 
 class TargetSpec(object):
@@ -41,7 +46,7 @@ class TargetSpec(object):
 
     def __init__(self, iqn, backing_store, driver="iscsi", incoming_users=(),
                  initiator_names=(), initiator_addresses=(), bsoflags=None,
-                 bs_type=None, write_cache=True):
+                 bs_type=None, write_cache=True, scsi_sn=None, scsi_id=None):
         self.iqn = iqn
         self.backing_store = backing_store
         self.driver = driver
@@ -51,6 +56,8 @@ class TargetSpec(object):
         self.bsoflags = bsoflags
         self.bs_type = bs_type
         self.write_cache = write_cache
+        self.scsi_sn = scsi_sn
+        self.scsi_id = scsi_id
 
     @property
     def usernames(self):
@@ -75,6 +82,8 @@ def template_vars(iqn, backing_store, driver="iscsi", use_chap_auth=True, target
         raise InvalidInput("driver %r is not one of %s" % (driver, ", ".join(DRIVERS)))
     for name in initiators:
         validate_iqn(name, what="initiator")
+    # Cinder: vol_id = name.split(':')[1]; scsi_sn = scsi_id = vol_id ("volume-<id>").
+    scsi_name = validate_iqn(iqn).split(":", 1)[1]
     return {
         "target_name": validate_iqn(iqn),
         "backing_store": backing_store,
@@ -86,6 +95,8 @@ def template_vars(iqn, backing_store, driver="iscsi", use_chap_auth=True, target
         "write_cache": "on" if write_cache else "off",
         "initiators": list(initiators),
         "initiator_addresses": list(initiator_addresses),
+        "scsi_sn": scsi_name,
+        "scsi_id": scsi_name,
     }
 
 
@@ -177,6 +188,11 @@ def _spec_from(iqn, directives):
             if value not in ("on", "off"):
                 raise InvalidInput("target config line %d: write-cache must be on or off" % number)
             spec.write_cache = value == "on"
+        elif key in ("scsi_sn", "scsi_id"):
+            if not re.match(r"^[A-Za-z0-9._:-]+$", value):
+                raise InvalidInput("target config line %d: %s %r may hold only letters, digits "
+                                   "and . _ : -" % (number, key, value))
+            setattr(spec, key, value)
     if not spec.backing_store:
         raise InvalidInput("target config for %s has no backing-store" % iqn)
     for user, password in spec.incoming_users:

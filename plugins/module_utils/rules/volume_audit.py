@@ -57,9 +57,9 @@ def _finding(kind, volume_id, instance_uuid, detail, repair=None, actions=()):
 
 def _disk(domain, volume_id):
     """The domain's disk for the volume: where it must be (live when running, else config)."""
+    where = "live" if domain.get("running") else "config"
     for disk in domain.get("disks", []):
-        if disk.get("serial") == volume_id and (disk.get("live") if domain.get("running")
-                                                 else disk.get("config")):
+        if disk.get("serial") == volume_id and disk.get(where):
             return disk
     return None
 
