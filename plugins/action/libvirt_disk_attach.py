@@ -16,6 +16,7 @@ from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import
 class ActionModule(TemplateAction):
     spec = DISK_ATTACH_SPEC
     default_template = "libvirt_disk.xml.j2"
+    renders_xml = True
     rendered_option = "disk_xml"
 
     def needs_template(self, params):

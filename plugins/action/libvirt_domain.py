@@ -14,6 +14,7 @@ from ansible_collections.virtblock.volumes.plugins.plugin_utils.rendering import
 class ActionModule(TemplateAction):
     spec = DOMAIN_SPEC
     default_template = "libvirt_domain.xml.j2"
+    renders_xml = True
     rendered_option = "domain_xml"
 
     def needs_template(self, params):

@@ -52,7 +52,16 @@ class VirtblockModule(object):
 
     def __init__(self):
         spec = self.spec or dict(self.module_kwargs, argument_spec=self.argument_spec)
-        self.module = _MaskingModule(supports_check_mode=True, **spec)
+        try:
+            self.module = _MaskingModule(supports_check_mode=True, **spec)
+        except (OverflowError, ValueError, TypeError) as err:
+            # ansible-core's own type check raises on some values (int "inf": OverflowError)
+            # instead of failing the task: fail it cleanly through a module that converts
+            # nothing (and still masks the no_log options and the nested secrets).
+            raw = dict((name, dict(type="raw", no_log=bool(option.get("no_log"))))
+                       for name, option in spec["argument_spec"].items())
+            _MaskingModule(argument_spec=raw, supports_check_mode=True).fail_json(
+                msg="Invalid module arguments: %s: %s" % (type(err).__name__, err))
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff

@@ -7,11 +7,40 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.parameter_types import (
+    MAX_INT, bounded_int, plain_text)
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.disk_config import mask_chap_user
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.database import (
     Store, STORE_ARGUMENT_SPEC)
+
+
+# Nova's API limits where it sets one (parameter_types.tag: 1-60 characters, no ',' or '/';
+# device_name 255), else the column's: the same input is refused on SQLite (which would
+# store 300 characters in a VARCHAR(255)) as on PostgreSQL and MySQL.
+STRING_LIMITS = {"tag": 60, "device_name": 255, "guest_format": 255, "volume_type": 255,
+                 "image_id": 36, "snapshot_id": 36, "host": 255, "mountpoint": 255,
+                 "display_name": 255}
+# Integer columns are 32-bit on PostgreSQL and MySQL.
+INT_LIMITS = {"boot_index": (-MAX_INT - 1, MAX_INT), "volume_size": (1, MAX_INT), "size": (0, MAX_INT),
+              "max_disk_devices_to_attach": (-1, MAX_INT)}
+_TAG_RE = re.compile(r"^[^,/]*$")
+
+
+def check_limits(params):
+    for key, limit in STRING_LIMITS.items():
+        value = params.get(key)
+        if value is not None:
+            plain_text(value, key, limit)
+    if params.get("tag") is not None and (not params["tag"] or not _TAG_RE.match(params["tag"])):
+        raise InvalidInput("tag %r must be 1-60 characters without ',' or '/'" % (params["tag"],))
+    for key, (low, high) in INT_LIMITS.items():
+        if params.get(key) is not None:
+            params[key] = bounded_int(params[key], key, low, high)
 
 
 class RecordModule(VirtblockModule):
@@ -25,7 +54,8 @@ class RecordModule(VirtblockModule):
 
     def store(self):
         return Store(url=self.params["db_url"], path=self.params["db_path"],
-                     password=self.params["db_password"], timeout=self.params["db_timeout"])
+                     password=self.params["db_password"],
+                     timeout=bounded_int(self.params["db_timeout"], "db_timeout", 1, 3600))
 
     def checked_params(self):
         """The parameters, with every id given checked and lower-cased (canonical UUIDs)."""
@@ -33,6 +63,7 @@ class RecordModule(VirtblockModule):
         for key in ("instance_uuid", "volume_id", "attachment_id"):
             if params.get(key) is not None:
                 params[key] = validate_uuid(params[key], what=key)
+        check_limits(params)
         return params
 
     def diff(self, before, after):
@@ -52,5 +83,5 @@ class RecordModule(VirtblockModule):
             return None
         row = dict(row)
         if row.get("connection_info"):
-            row["connection_info"] = json.loads(row["connection_info"])
+            row["connection_info"] = mask_chap_user(json.loads(row["connection_info"]))
         return row

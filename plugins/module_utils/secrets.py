@@ -27,12 +27,20 @@ SECRET_KEYS = frozenset((
 ))
 
 
+CHAP_USER_KEYS = ("auth_username", "discovery_auth_username")
+
+
 def secret_values(value, secret=False):
     """Every non-empty secret value inside *value* (dicts and lists walked), as strings.
 
     Everything under a secret key counts (a keyring given as a dict is secret whole)."""
     found = []
     if isinstance(value, dict):
+        data = value.get("data")
+        if value.get("driver_volume_type") in ("iscsi", "iser") and isinstance(data, dict):
+            # An iSCSI connection_info's CHAP user is half of the credentials (issue 14):
+            # masked as well. An rbd user only names the ceph secret and stays visible.
+            found.extend(str(data[key]) for key in CHAP_USER_KEYS if data.get(key))
         for key, item in value.items():
             found.extend(secret_values(item, secret or key in SECRET_KEYS))
     elif isinstance(value, (list, tuple)):

@@ -239,9 +239,11 @@ connection_info:
 '''
 
 import os
+import stat
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import connection_info
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
@@ -249,6 +251,18 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifier
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import (
     ISCSI_TARGET_SPEC, TargetExport, check_listening, ensure_include)
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
+
+
+def checked_backing_store(path):
+    """The canonical path of a regular file or block device tgtd can export."""
+    real = types.tgt_path(os.path.realpath(types.tgt_path(path)))
+    try:
+        mode = os.stat(real).st_mode
+    except OSError:
+        raise InvalidInput("backing store %s does not exist" % path)
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+        raise InvalidInput("backing store %s is not a regular file or a block device" % path)
+    return real
 
 
 class IscsiTargetModule(VirtblockModule):
@@ -274,8 +288,7 @@ class IscsiTargetModule(VirtblockModule):
         if p["listen_ip_addresses"] is not None:
             check_listening(export.tgt, [portal(a, p["target_port"]) for a in p["listen_ip_addresses"]],
                             len(portals))
-        if not os.path.exists(p["backing_store"]):
-            raise InvalidInput("backing store %s does not exist" % p["backing_store"])
+        backing_store = checked_backing_store(p["backing_store"])
         if p["target_config"] is None:
             raise InvalidInput("target_config is rendered by the iscsi_target action plugin; "
                                "run the module through Ansible, not on its own")
@@ -285,9 +298,13 @@ class IscsiTargetModule(VirtblockModule):
         text, spec, credentials = export.desired(p["target_config"], p["use_chap_auth"],
                                                  p["chap_username"] or None,
                                                  p["chap_password"] or None)
-        if os.path.realpath(spec.backing_store) != os.path.realpath(p["backing_store"]):
+        if os.path.realpath(spec.backing_store) != backing_store:
             raise InvalidInput("the target template renders backing-store %s, expected %s"
                                % (spec.backing_store, p["backing_store"]))
+        # tgtd exports exactly the file checked above, not whatever a symlink points at later.
+        spec.backing_store = backing_store
+        # Plan before any change: a foreign include file fails the task with nothing written.
+        ensure_include(p["tgt_include_file"], p["volumes_dir"], check_mode=True)
         tid = None if self.check_mode else export.create_fast(text, spec)
         changed = tid is not None
         if not changed:

@@ -161,7 +161,8 @@ secret_uuid:
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
     DISK_ATTACH_SPEC, set_disk)
@@ -172,16 +173,22 @@ class LibvirtDiskAttachModule(VirtblockModule):
 
     def run(self):
         p = self.params
-        if p["detach_timeout"] <= 0 or p["detach_attempts"] < 1:
-            raise InvalidInput("detach_timeout must be > 0 and detach_attempts >= 1")
+        # nan and inf pass a '<= 0' test and never end the wait: finite, positive, capped.
+        p["detach_timeout"] = types.bounded_float(p["detach_timeout"], "detach_timeout")
+        p["detach_attempts"] = types.bounded_int(p["detach_attempts"], "detach_attempts", 1,
+                                                 types.MAX_ATTEMPTS)
+        if p["boot_index"] is not None:
+            types.bounded_int(p["boot_index"], "boot_index", 0, 999)
         serial = validate_uuid(p["volume_id"])
         changed, before, after, desc, extra = set_disk(p, serial, self.check_mode)
         result = dict(changed=changed, **extra)
         if desc:
             result.update(device="/dev/%s" % desc["dev"], disk_bus=desc["bus"],
-                          disk_xml=desc["xml"])
+                          disk_xml=disk_config.mask_auth_username(desc["xml"]))
         if self.diff_mode:
-            result["diff"] = dict(before=before or "", after=after or "",
+            # The CHAP user is half of the credentials: not in the output (-vvv, --diff).
+            result["diff"] = dict(before=disk_config.mask_auth_username(before) or "",
+                                  after=disk_config.mask_auth_username(after) or "",
                                   before_header="<disk> %s" % p["volume_id"],
                                   after_header="<disk> %s" % p["volume_id"])
         return result

@@ -6,7 +6,10 @@
 A module's payload carries module_utils but not ``templates/``, so the text is
 rendered here, on the controller, as ``ansible.builtin.template`` does, and the
 module receives it as an argument. Undefined variables are an error, never an
-empty string in a target file or a disk XML.
+empty string in a target file or a disk XML. XML templates (``*.xml.j2``, the user's
+own included) are autoescaped: a value can never close an attribute or add an element
+(a NIC model must not hand the VM a host file). The tgt file has no escaping at all,
+so its values are validated instead (rules/target_config.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,7 +17,7 @@ __metaclass__ = type
 
 import os
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -28,11 +31,17 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import s
 COLLECTION_TEMPLATES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "templates"))
 
 
-def render_file(path, variables):
-    """Render the Jinja2 template at *path*; raise VirtblockError with the reason."""
+def render_file(path, variables, xml=None):
+    """Render the Jinja2 template at *path*; raise VirtblockError with the reason.
+
+    *xml*: True autoescapes every value (the output is XML whatever the file is named),
+    None decides by the name (``*.xml``, ``*.xml.j2``)."""
+    autoescape = xml if xml is not None else select_autoescape(
+        enabled_extensions=("xml", "xml.j2"), disabled_extensions=(),
+        default_for_string=False, default=False)
     env = Environment(loader=FileSystemLoader(os.path.dirname(path) or "."),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, autoescape=False)
+                      keep_trailing_newline=True, autoescape=autoescape)
     try:
         return env.get_template(os.path.basename(path)).render(**variables)
     except TemplateError as err:
@@ -43,7 +52,30 @@ def validated(spec, args, name):
     """*args* checked against the module's own *spec* (the same dict the module gives
     AnsibleModule): the parameters with their defaults, or VirtblockError with the message
     the module would fail with. So a wrong type fails here, on the controller, clearly."""
-    validation = ArgumentSpecValidator(**spec).validate(args)
+    try:
+        validation = ArgumentSpecValidator(**spec).validate(args)
+    except (OverflowError, ValueError, TypeError) as err:
+        # ansible-core's int check raises on "inf" (OverflowError) instead of reporting it.
+        raise VirtblockError("Invalid module arguments: %s: %s" % (type(err).__name__, err))
+    if validation.error_messages:
+        error = validation.errors[0]
+        msg = validation.errors.msg
+        if isinstance(error, UnsupportedError):
+            msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
+        # A secret never comes back in the message (a password of the wrong type, say).
+        raise VirtblockError(remove_values(msg, set(validation._no_log_values) | set(secret_values(args))))
+    return validation.validated_parameters
+
+
+def validated(spec, args, name):
+    """*args* checked against the module's own *spec* (the same dict the module gives
+    AnsibleModule): the parameters with their defaults, or VirtblockError with the message
+    the module would fail with. So a wrong type fails here, on the controller, clearly."""
+    try:
+        validation = ArgumentSpecValidator(**spec).validate(args)
+    except (OverflowError, ValueError, TypeError) as err:
+        # ansible-core's int check raises on "inf" (OverflowError) instead of reporting it.
+        raise VirtblockError("Invalid module arguments: %s: %s" % (type(err).__name__, err))
     if validation.error_messages:
         error = validation.errors[0]
         msg = validation.errors.msg
@@ -63,6 +95,7 @@ class TemplateAction(ActionBase):
     spec = None
     default_template = None
     rendered_option = None
+    renders_xml = False
 
     def needs_template(self, params):
         return params.get("state", "present") != "absent"
@@ -80,16 +113,29 @@ class TemplateAction(ActionBase):
         except AnsibleError as err:
             raise VirtblockError("template %s not found: %s" % (name, err))
 
+    def prepare(self, args, name, path=None):
+        """*args* with the rendered option added; VirtblockError on bad input. *path*: the
+        template (default: the task's ``template`` or the collection's)."""
+        params = validated(self.spec, args, name)
+        path = path or self._template_path(args)
+        args.pop("template", None)
+        if self.needs_template(params):
+            args[self.rendered_option] = render_file(path, self.template_vars(params),
+                                                     xml=self.renders_xml)
+        return args
+
     def run(self, tmp=None, task_vars=None):
         result = super(TemplateAction, self).run(tmp, task_vars)
         args = dict(self._task.args)
         try:
-            params = validated(self.spec, args, self._task.resolved_action or self._task.action)
-            path = self._template_path(args)
-            if self.needs_template(params):
-                args[self.rendered_option] = render_file(path, self.template_vars(params))
+            args = self.prepare(args, self._task.resolved_action or self._task.action)
         except VirtblockError as err:
             result.update(failed=True, changed=False, msg=err.msg)
+            return result
+        except Exception as err:  # pylint: disable=broad-except
+            # Never a controller traceback: the module would have failed cleanly too.
+            result.update(failed=True, changed=False,
+                          msg="%s: cannot render the template: %s" % (type(err).__name__, err))
             return result
         result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
                                            module_args=args, task_vars=task_vars))

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Stop the cluster up.sh DIR started (by the pids it recorded, osd first) and remove DIR.
 #   down.sh DIR [--keep]     (KILL=1: SIGKILL instead of TERM; both take < 0.1 s a
 #                                   daemon. VERBOSE=1: time each.)

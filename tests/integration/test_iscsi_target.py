@@ -103,7 +103,7 @@ def test_diff_shows_the_stanza_with_the_secret_masked(tgtd, volume):
                     chap_password="Secret-Pass-0001")
     assert result["changed"] is True
     after = result["diff"]["after"]
-    assert "incominguser operator01 ********" in after
+    assert "incominguser ******** ********" in after and "operator01" not in after
     assert "Secret-Pass-0001" not in after
     assert "Secret-Pass-0001" not in result["target_config"]
     assert "backing-store %s" % backing in after and "write-cache on" in after

@@ -28,8 +28,10 @@ def test_chap_secrets_stripped_detach_fields_kept():
     text, removed = bdm_rules.stored_connection_info(ISCSI)
     assert "YZ2Hceyh7VySh5HY" not in text and "disco-secret-1" not in text
     stored = json.loads(text)
-    assert sorted(removed) == ["data.auth_password", "data.discovery_auth_password"]
-    for key in ("target_iqn", "target_portal", "target_lun", "auth_username", "auth_method"):
+    # The CHAP user goes too (issue 14: half of the credentials, not needed to detach).
+    assert sorted(removed) == ["data.auth_password", "data.auth_username", "data.discovery_auth_password"]
+    assert "auth_username" not in stored["data"]
+    for key in ("target_iqn", "target_portal", "target_lun", "auth_method"):
         assert stored["data"][key] == ISCSI["data"][key]
     assert stored["data"]["virtblock_secrets_removed"] == sorted(removed)
     assert ISCSI["data"]["auth_password"] == "YZ2Hceyh7VySh5HY"  # input untouched

@@ -13,6 +13,8 @@ import os
 import re
 import tempfile
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
+
 
 def read_text(path):
     """The file's text, or None when it does not exist."""
@@ -29,7 +31,12 @@ def ensure_dir(path, mode=0o700):
     """Create *path* (and parents) with *mode* if missing; return True if created."""
     if os.path.isdir(path):
         return False
-    os.makedirs(path, mode)
+    if os.path.lexists(path):
+        raise VirtblockError("%s exists and is not a directory" % path)
+    try:
+        os.makedirs(path, mode)
+    except OSError as err:
+        raise VirtblockError("cannot create directory %s: %s" % (path, err.strerror or err))
     os.chmod(path, mode)
     return True
 

@@ -73,6 +73,9 @@ class LibvirtHost(object):
 
     # ---- domains -----------------------------------------------------------------
     def domain(self, name_or_uuid):
+        if "\0" in str(name_or_uuid):
+            # libvirt-python raises ValueError on a NUL; no domain can be named so.
+            raise InstanceNotFound(name_or_uuid.replace("\0", "\\0"))
         try:
             if len(name_or_uuid) == 36 and name_or_uuid.count("-") == 4:
                 try:
@@ -87,6 +90,8 @@ class LibvirtHost(object):
 
     def find_domain(self, uuid=None, name=None):
         """The domain with *uuid* (or *name*), or None."""
+        if "\0" in str(uuid or name):
+            return None
         try:
             if uuid:
                 return Guest(self, self.conn.lookupByUUIDString(uuid))

@@ -144,14 +144,16 @@ class BrickConnection(object):
             raise VolumeDeviceNotFound(host_connection.by_path(properties),
                                        ("%s %s" % (cause, reason)).strip())
         device = info.get("path")
-        # udev makes the links after os-brick saw the device: wait for them, bounded.
+        # udev makes the links (by-path, /dev/mapper/<map>) after os-brick saw the
+        # device: wait for them, bounded; a bare /dev/dm-N or /dev/sdX is the fallback.
         deadline = time.monotonic() + LINK_WAIT
         while True:
             stable = self.current_path(properties)
-            if stable and os.path.realpath(stable) == os.path.realpath(device):
+            linked = stable and not stable.startswith(("/dev/dm-", "/dev/sd"))
+            if linked and os.path.realpath(stable) == os.path.realpath(device):
                 return stable
             if time.monotonic() > deadline:
-                return device
+                return stable or device
             time.sleep(0.25)
 
     def disconnect(self, properties, device_path):

@@ -75,9 +75,23 @@ def set_domain(params, uuid, check_mode):
                 result["created"] = True
             want_running = p["state"] == "running" or before["running"]
             if want_running and not before["running"] and guest is not None and not check_mode:
-                guest.start()
+                _start(guest, created=result["created"])
             after = {"defined": True, "running": want_running}
     return before, after, result
+
+
+def _start(guest, created):
+    """Start the domain; one this run defined is undefined again when it cannot start
+    (Nova's spawn cleans up a guest it failed to launch), one that was there is kept."""
+    try:
+        guest.start()
+    except Exception:
+        if created:
+            try:
+                guest.undefine()
+            except Exception:  # pylint: disable=broad-except
+                pass  # report the start failure, not the cleanup's
+        raise
 
 
 def _describe(guest):

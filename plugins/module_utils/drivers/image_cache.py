@@ -39,6 +39,8 @@ class ImageCache(object):
 
     def ensure(self, p, check_mode):
         """``state=present``: (changed, before, after, extra result keys)."""
+        if not p["path"] or not os.path.isabs(p["path"]) or p["path"].endswith("/"):
+            raise InvalidInput("path %r must be the absolute path of the disk file" % (p["path"],))
         exists = os.path.exists(p["path"])
         kind = p["kind"]
         fmt = local_disks.guest_format(kind, p["guest_format"]) if kind != "image" else None
@@ -56,7 +58,12 @@ class ImageCache(object):
             if base_missing:
                 self.make_base(kind, base, wanted, fmt, p["image"], p["label"])
             if not exists:
-                self.make_overlay(p["path"], base, wanted)
+                try:
+                    self.make_overlay(p["path"], base, wanted)
+                except Exception:
+                    if base_missing:
+                        files.remove(base)  # a failed run leaves no cache entry it made
+                    raise
         return changed, after if exists else {}, after, dict(
             base=base, base_created=base_missing, format={"format": "qcow2", "guest_format": fmt})
 

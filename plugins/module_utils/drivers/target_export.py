@@ -84,7 +84,15 @@ class TargetExport(object):
             text = tgt_config.fill_secrets(rendered, user, secret)
         else:
             text = rendered
-        spec = tgt_config.parse(text)
+        try:
+            spec = tgt_config.parse(text)
+        except VirtblockError as err:
+            # A template that puts {{ chap_password }} where a path belongs must not
+            # make the message carry the secret (or the CHAP user) it was filled with.
+            if credentials:
+                err.msg = tgt_config.mask_values(err.msg, credentials)
+                err.args = (err.msg,)
+            raise
         if spec.iqn != self.iqn:
             raise InvalidInput("the target template renders target %s, expected %s" % (spec.iqn, self.iqn))
         if use_chap_auth and spec.usernames != [credentials[0]]:
@@ -121,17 +129,42 @@ class TargetExport(object):
         return file_changed or not live_ok, live, tids
 
     def apply_present(self, text, spec, live, tids):
+        """Replace file and running target; on failure put both back as they were
+        (the old target, its CHAP account, its file), so a bad rerun never takes
+        down an export that worked."""
         old_text = self.current_text()
+        old_spec = self._old_spec(old_text, live)
         files.ensure_dir(self.volumes_dir)
         files.write_atomically(self.path, text)
+        removed = False
         try:
             if live is not None:
                 self.tgt.delete(live, force=True, accounts=spec.usernames)
+                removed = True
                 tids = [tid for tid in tids if tid != live.tid]
             return self.tgt.create(spec, tids=tids)
         except VirtblockError as err:
             self._restore(old_text)
+            if removed and old_spec is not None:
+                self._recreate(old_spec)
             raise ISCSITargetCreateFailed(self.volume_id, err.msg)
+
+    def _old_spec(self, old_text, live):
+        """The running target as its kept file describes it (with its CHAP secret),
+        or None when there is nothing to restore from."""
+        if live is None or old_text is None:
+            return None
+        try:
+            spec = tgt_config.parse(old_text)
+        except VirtblockError:
+            return None
+        return spec if spec.iqn == self.iqn else None
+
+    def _recreate(self, old_spec):
+        try:
+            self.tgt.create(old_spec)
+        except VirtblockError:
+            pass  # the first error is the one to report; the old file is back for tgt-admin
 
     def _restore(self, old_text):
         if old_text is None:
@@ -172,15 +205,25 @@ def check_listening(tgt, listen_portals, portal_count):
                            % (tgt.control_port, ", ".join(missing), ", ".join(have) or "none"))
 
 
+INCLUDE_MARKER = "# Managed by virtblock.volumes: per-volume targets."
+
+
 def ensure_include(include_file, volumes_dir, check_mode):
     """Make tgt's config include the volumes directory, as Cinder's deployment does
     (``include $state_path/volumes/*``), so targets come back when tgtd restarts.
     Returns True when the file changes."""
     if not include_file:
         return False
-    want = "# Managed by virtblock.volumes: per-volume targets.\ninclude %s/*\n" % volumes_dir.rstrip("/")
-    if files.read_text(include_file) == want:
+    want = "%s\ninclude %s/*\n" % (INCLUDE_MARKER, volumes_dir.rstrip("/"))
+    current = files.read_text(include_file)
+    if current == want:
         return False
+    if current is not None and not current.startswith(INCLUDE_MARKER):
+        # Only ever a file this collection wrote: never overwrite the operator's own.
+        raise InvalidInput("tgt_include_file %s exists and was not written by virtblock.volumes "
+                           "(its first line is not %r); choose another path" % (include_file, INCLUDE_MARKER))
+    if os.path.lexists(include_file) and not os.path.isfile(include_file) or os.path.islink(include_file):
+        raise InvalidInput("tgt_include_file %s is not a regular file" % include_file)
     if not check_mode:
         files.ensure_dir(os.path.dirname(include_file), mode=0o755)
         files.write_atomically(include_file, want, mode=0o644)

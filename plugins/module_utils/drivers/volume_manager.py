@@ -167,4 +167,3 @@ class VolumeManager(object):
         except ServiceUnavailable:
             return None
         return ("target %s" % running[0].iqn) if running else None
-

@@ -28,6 +28,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import S
 # that a reader (and a re-attach) knows to fetch them again from the storage side.
 # The keys are the collection's one list, secrets.SECRET_KEYS.
 STRIPPED_MARK = "virtblock_secrets_removed"
+CHAP_USER_KEYS = ("auth_username", "discovery_auth_username")
 
 
 def check_not_attached(volume_id, existing_rows):
@@ -76,6 +77,14 @@ def stored_connection_info(connection_info):
     info = copy.deepcopy(connection_info)
     removed = []
     _strip(info, removed, "")
+    data = info.get("data") if isinstance(info, dict) else None
+    if isinstance(data, dict) and info.get("driver_volume_type") in ("iscsi", "iser"):
+        # The CHAP user is half of the credentials and a detach needs it no more than the
+        # password (the rbd user names the ceph secret, it stays).
+        for key in CHAP_USER_KEYS:
+            if data.get(key) not in (None, ""):
+                removed.append("data." + key)
+            data.pop(key, None)
     data = info.get("data")
     if removed and isinstance(data, dict):
         data[STRIPPED_MARK] = sorted(removed)

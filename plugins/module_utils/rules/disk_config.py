@@ -37,6 +37,11 @@ import xml.etree.ElementTree as ET
 from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, InvalidVolumeAccessMode, VolumeDriverNotFound)
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
+    dev_prefix_for_disk_bus, match_device)
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
+    validate_iqn, validate_uuid)
 
 # LibvirtBaseVolumeDriver.get_config: qos_specs keys Nova copies into <iotune>
 # (as disk_<key> on LibvirtConfigGuestDisk); other keys are ignored, as Nova does.
@@ -104,11 +109,38 @@ def validate(connection_info, iscsi_initiator="host", need_device_path=True, nee
 
 
 def split_portal(portal):
-    """``ip:port`` or ``[v6]:port`` -> (host, port)."""
+    """``ip:port`` or ``[v6]:port`` -> (host, port); the host an address or host name."""
     host, sep, port = str(portal).rpartition(":")
     if not sep or not port.isdigit() or not host:
         raise InvalidInput("target_portal %r is not <ip>:<port>" % (portal,))
-    return host.strip("[]"), port
+    return (types.host_address(host, "target_portal host"),
+            str(types.port(port, "target_portal port")))
+
+
+def _checked_source(kind, data):
+    """Every connection_info field that reaches the <disk>, checked by type: the XML is
+    autoescaped too, but a value that is no address, IQN or path must fail here, with
+    its name, rather than in libvirt or QEMU."""
+    if kind in ("iscsi_host", "iscsi_qemu"):
+        validate_iqn(str(data["target_iqn"]), what="connection_info data.target_iqn")
+        types.bounded_int(data["target_lun"], "connection_info data.target_lun", 0, 16383)
+    if kind in ("iscsi_host", "local"):
+        path = types.plain_text(data["device_path"], "connection_info data.device_path", 4096)
+        if not path.startswith("/"):
+            raise InvalidInput("connection_info data.device_path %r is not an absolute path" % (path,))
+    if kind == "rbd":
+        types.plain_text(data["name"], "connection_info data.name", 1024)
+        if not isinstance(data["hosts"], list) or not isinstance(data.get("ports") or [], list):
+            raise InvalidInput("connection_info data.hosts and data.ports must be lists")
+        for host in data["hosts"]:
+            types.host_address(host, "connection_info data.hosts[]")
+        for port in data.get("ports") or []:
+            if port not in (None, ""):
+                types.port(port, "connection_info data.ports[]")
+        if data.get("secret_uuid"):
+            validate_uuid(data["secret_uuid"], what="connection_info data.secret_uuid")
+    if data.get("auth_username") not in (None, ""):
+        types.plain_text(data["auth_username"], "connection_info data.auth_username")
 
 
 def secret_usage(kind, data):
@@ -176,6 +208,12 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
     *dev* may be empty: the module fills in the next free name on the host.
     """
     kind, data = validate(connection_info, iscsi_initiator)
+    _checked_source(kind, data)
+    dev_prefix_for_disk_bus(bus)
+    if dev and not match_device("/dev/%s" % dev):
+        raise InvalidInput("device %r is not a device name" % (dev,))
+    if boot_order is not None:
+        boot_order = types.bounded_int(boot_order, "boot order", 1, 1000)
     access_mode = data.get("access_mode")
     if access_mode and access_mode not in ACCESS_MODES:
         raise InvalidVolumeAccessMode(access_mode)
@@ -190,8 +228,8 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
                    "discard": "unmap" if data.get("discard") is True else None},
         # libvirt takes a user alias of [A-Za-z0-9_-] only; a volume id always is.
         "alias": "ua-%s" % serial if _ALIAS_RE.match(serial or "") else None,
-        "blockio": dict((key, data[key]) for key in BLOCK_SIZE_KEYS
-                        if data.get(key) is not None),
+        "blockio": dict((key, types.bounded_int(data[key], "connection_info data.%s" % key, 512, 1 << 16))
+                        for key in BLOCK_SIZE_KEYS if data.get(key) is not None),
         "source": {}, "auth": None,
         "target": {"dev": dev or "", "bus": bus},
         "serial": serial,
@@ -217,13 +255,43 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
         ports = list(data.get("ports") or [])
         ports += [None] * (len(data["hosts"]) - len(ports))
         disk["source"] = {"protocol": "rbd", "name": data["name"],
-                          "hosts": [{"name": h, "port": str(p) if p not in (None, "") else None}
+                          "hosts": [{"name": types.host_address(h),
+                                     "port": str(types.port(p)) if p not in (None, "") else None}
                                     for h, p in zip(data["hosts"], ports)]}
         if usage:
             disk["auth"] = {"username": data["auth_username"], "secret_type": "ceph",
                             "usage": usage[1],
                             "uuid": data.get("secret_uuid") or secret_uuid(*usage)}
     return {"disk": disk}
+
+
+CHAP_USER_MASK = "********"
+
+
+def mask_chap_user(connection_info):
+    """A copy for output with the CHAP user name masked: half of the credentials, it is
+    not shown (bdm_info, -vvv); the stored row keeps it (disconnect and reattach read it)."""
+    if not isinstance(connection_info, dict) or not isinstance(connection_info.get("data"), dict):
+        return connection_info
+    if connection_info.get("driver_volume_type") not in ("iscsi", "iser"):
+        return connection_info
+    data = dict(connection_info["data"])
+    for key in ("auth_username", "discovery_auth_username"):
+        if data.get(key):
+            data[key] = CHAP_USER_MASK
+    return dict(connection_info, data=data)
+
+
+def mask_auth_username(disk_xml):
+    """A ``<disk>`` text for output with the iSCSI ``<auth username>`` masked."""
+    if not disk_xml or "<auth" not in disk_xml:
+        return disk_xml
+    disk = _parse(disk_xml)
+    auth = disk.find("auth")
+    secret = disk.find("auth/secret")
+    if auth is not None and (secret is None or secret.get("type") == "iscsi"):
+        auth.set("username", CHAP_USER_MASK)
+    return to_text(disk)
 
 
 def secrets_of(connection_info):

@@ -20,6 +20,8 @@ __metaclass__ = type
 
 import hashlib
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.parameter_types import (
+    MAX_FILE_BYTES, bounded_int)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 
 KINDS = ("image", "ephemeral", "swap")
@@ -65,14 +67,13 @@ def size_bytes(kind, size, size_mib):
     """Ephemeral sizes are GiB (BDM ``volume_size``), swap MiB (flavor ``swap``)."""
     if size is not None and size_mib is not None:
         raise InvalidInput("size and size_mib are mutually exclusive")
+    # Capped at what a file-backed disk can be here (ext4 files end at 16 TiB): a bigger
+    # request would fail half-way, after the base was started.
     if size is not None:
-        if size < 1:
-            raise InvalidInput("size must be at least 1")
+        size = bounded_int(size, "size", 1, MAX_FILE_BYTES // (MIB if kind == "swap" else GIB))
         return size * (MIB if kind == "swap" else GIB)
     if size_mib is not None:
-        if size_mib < 1:
-            raise InvalidInput("size_mib must be at least 1")
-        return size_mib * MIB
+        return bounded_int(size_mib, "size_mib", 1, MAX_FILE_BYTES // MIB) * MIB
     return None
 
 

@@ -33,6 +33,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_nam
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, ValidationError)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import _UUID_RE
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.parameter_types import (
+    MAX_INT, NIC_MODELS)
 
 # uuid5 namespace of the ids this collection derives (instance and new volume ids).
 NAMESPACE = uuid.UUID("0c1c8f1e-3a52-5d0e-9b61-7a3f0e1d2b4c")
@@ -57,6 +59,9 @@ def _positive_int(request, field):
         raise _invalid(field, value, "%r is not of type 'integer'" % (value,))
     if int(value) < 1:
         raise _invalid(field, value, "%s is less than the minimum of 1" % value)
+    if int(value) > MAX_INT:
+        # Nova's flavor ram/vcpus bound (nova/db/constants.py MAX_INT).
+        raise _invalid(field, value, "%s is greater than the maximum of %d" % (value, MAX_INT))
     return int(value)
 
 
@@ -75,7 +80,16 @@ def _networks(value):
         if not isinstance(item, dict) or item.get("type") not in NETWORK_TYPES:
             raise _invalid("networks[%d]" % index, item,
                            "only {'type': 'user'} networks are supported here")
-        out.append({"type": item["type"], "model": item.get("model") or "virtio"})
+        extra = sorted(set(item) - set(("type", "model")))
+        if extra:
+            raise _invalid("networks[%d]" % index, item, "Additional properties are not allowed "
+                           "(%s unexpected)" % ", ".join(repr(k) for k in extra))
+        model = item.get("model") or "virtio"
+        if model not in NIC_MODELS:
+            # Nova's hw_vif_model: is_vif_model_valid_for_virt refuses any other.
+            raise _invalid("networks[%d].model" % index, model, "%r is not one of %s"
+                           % (model, ", ".join(NIC_MODELS)))
+        out.append({"type": item["type"], "model": model})
     return out
 
 
@@ -90,7 +104,8 @@ def validate_request(request):
                               % (sorted(request), ", ".join(repr(k) for k in extra),
                                  "was" if len(extra) == 1 else "were"))
     name = request.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 255 or name != name.strip():
+    if (not isinstance(name, str) or not name.strip() or len(name) > 255 or name != name.strip()
+            or any(ord(char) < 32 or ord(char) == 127 for char in name)):
         raise _invalid("name", name, "%r does not match the server name rules (1-255 "
                        "characters, no leading or trailing whitespace)" % (name,))
     instance_uuid = request.get("uuid")
@@ -108,10 +123,19 @@ def validate_request(request):
         value = request.get(field)
         if value is not None and not isinstance(value, str):
             raise _invalid(field, value, "%r is not of type 'string'" % (value,))
+        if value and any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise _invalid(field, value, "control characters (newlines) are not allowed")
+        if value and field != "cmdline" and not value.startswith("/"):
+            raise _invalid(field, value, "%r is not an absolute path on the compute host" % (value,))
     if request.get("ramdisk") and not request.get("kernel"):
         raise _invalid("ramdisk", request["ramdisk"], "a ramdisk needs a kernel")
     networks = _networks(request.get("networks"))
     max_locals = request.get("max_local_block_devices")
+    if max_locals is not None:
+        # nova.conf max_local_block_devices: -1 (no limit) or a count.
+        if isinstance(max_locals, bool) or not str(max_locals).lstrip("-").isdigit() \
+                or not -1 <= int(max_locals) <= MAX_INT:
+            raise _invalid("max_local_block_devices", max_locals, "must be -1 or a whole number")
     bdms = validate_bdm_v2(request.get("block_device_mapping_v2"), image_ref=request.get("image"),
                            flavor=request.get("flavor"),
                            max_local_block_devices=3 if max_locals is None else int(max_locals))

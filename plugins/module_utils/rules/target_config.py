@@ -21,6 +21,8 @@ __metaclass__ = type
 import re
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import chap
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_iqn
 
 CHAP_USERNAME_PLACEHOLDER = "@@VIRTBLOCK_CHAP_USERNAME@@"
@@ -80,13 +82,17 @@ def template_vars(iqn, backing_store, driver="iscsi", use_chap_auth=True, target
     """The variables ``templates/tgt_target.conf.j2`` is rendered with."""
     if driver not in DRIVERS:
         raise InvalidInput("driver %r is not one of %s" % (driver, ", ".join(DRIVERS)))
+    # The file is line-based with no escaping and tgtd's request is split on ',':
+    # every value is checked so none can carry a newline, a blank or a separator.
     for name in initiators:
         validate_iqn(name, what="initiator")
+    for address in initiator_addresses:
+        types.initiator_address(address)
     # Cinder: vol_id = name.split(':')[1]; scsi_sn = scsi_id = vol_id ("volume-<id>").
     scsi_name = validate_iqn(iqn).split(":", 1)[1]
     return {
         "target_name": validate_iqn(iqn),
-        "backing_store": backing_store,
+        "backing_store": types.tgt_path(backing_store),
         "driver": driver,
         "use_chap_auth": bool(use_chap_auth),
         "chap_username": CHAP_USERNAME_PLACEHOLDER,
@@ -109,7 +115,15 @@ def mask_secrets(text, passwords):
     for password in passwords:
         if password:
             text = text.replace(password, MASK)
-    return re.sub(r"(incominguser\s+\S+\s+)\S+", r"\1" + MASK, text)
+    # The user as well: half of the credentials (issue 14, -vvv of detach and delete).
+    return re.sub(r"(incominguser\s+)\S+(\s+)\S+", r"\1" + MASK + r"\2" + MASK, text)
+
+
+def mask_values(text, values):
+    """*text* with every one of *values* (CHAP user and password) replaced by the mask."""
+    for value in sorted((v for v in values if v), key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
 
 
 def existing_chap(text):
@@ -165,7 +179,7 @@ def _spec_from(iqn, directives):
         if key == "backing-store":
             if spec.backing_store:
                 raise InvalidInput("target config line %d: only one backing-store (LUN 1) is supported" % number)
-            spec.backing_store = value
+            spec.backing_store = types.tgt_path(value, "backing-store")
         elif key == "driver":
             if value not in DRIVERS:
                 raise InvalidInput("target config line %d: driver %r is not one of %s"
@@ -175,15 +189,19 @@ def _spec_from(iqn, directives):
             parts = value.split()
             if len(parts) != 2:
                 raise InvalidInput("target config line %d: incominguser needs a user and a password" % number)
+            if CHAP_USERNAME_PLACEHOLDER not in parts and CHAP_PASSWORD_PLACEHOLDER not in parts:
+                # Their values go into tgtd's account request: no ',' or blanks.
+                chap.validate_username(parts[0])
+                chap.validate_password(parts[1])
             spec.incoming_users.append((parts[0], parts[1]))
         elif key == "initiator-name":
             spec.initiator_names.append(validate_iqn(value, what="initiator-name"))
         elif key == "initiator-address":
-            spec.initiator_addresses.append(value)
+            spec.initiator_addresses.append(types.initiator_address(value))
         elif key == "bsoflags":
             spec.bsoflags = validate_target_flags(value)
         elif key == "bs-type":
-            spec.bs_type = value
+            spec.bs_type = types.tgt_bs_type(value)
         elif key == "write-cache":
             if value not in ("on", "off"):
                 raise InvalidInput("target config line %d: write-cache must be on or off" % number)

@@ -9,6 +9,8 @@ Sizes are GiB as Cinder takes them; ``size_mib`` exists for tests and small demo
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.parameter_types import (
+    MAX_FILE_BYTES, bounded_int)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     ImageUnacceptable, InvalidInput)
 
@@ -20,14 +22,16 @@ def requested_bytes(size=None, size_mib=None):
     """Bytes asked for, or None when neither is given."""
     if size is not None and size_mib is not None:
         raise InvalidInput("size and size_mib are mutually exclusive")
+    # Cinder's bound is a quota (per_volume_gigabytes); here a file or LV must fit in
+    # what ext4 takes as one file (16 TiB), or the create fails half-way.
     if size is not None:
         if size < 1:
             raise InvalidInput("Volume size '%s' must be an integer and greater than 0" % size)
-        return size * GiB
+        return bounded_int(size, "size", 1, MAX_FILE_BYTES // GiB) * GiB
     if size_mib is not None:
         if size_mib < 1:
             raise InvalidInput("size_mib '%s' must be an integer and greater than 0" % size_mib)
-        return size_mib * MiB
+        return bounded_int(size_mib, "size_mib", 1, MAX_FILE_BYTES // MiB) * MiB
     return None
 
 
