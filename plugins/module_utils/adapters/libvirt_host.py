@@ -217,9 +217,14 @@ class LibvirtHost(object):
             guest = Guest(self, dom)
             if exclude_domain is not None and guest.uuid == exclude_domain.uuid:
                 continue
-            for live in ((True, False) if guest.is_running() else (False,)):
-                if uuid in guest.xml(live):
-                    return True
+            try:
+                for live in ((True, False) if guest.is_running() else (False,)):
+                    if uuid in guest.xml(live):
+                        return True
+            except libvirt.libvirtError as err:
+                # Another playbook may undefine a domain between the listing and the read.
+                if err.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise
         return False
 
 
@@ -238,6 +243,17 @@ class Guest(object):
     def xml(self, live):
         flags = 0 if live else libvirt.VIR_DOMAIN_XML_INACTIVE
         return self._dom.XMLDesc(flags)
+
+    def read(self):
+        """``(running, config XML, live XML or "")``, or None when the domain went away
+        while it was read (another playbook may undefine it after a listing)."""
+        try:
+            running = self.is_running()
+            return running, self.xml(False), self.xml(True) if running else ""
+        except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            raise
 
     def start(self):
         try:

@@ -70,9 +70,10 @@ def gather_compute(uri, instance_uuids):
     domains, texts = {}, []
     with connected(uri) as host:
         for guest in host.guests():
-            running = guest.is_running()
-            config_xml = guest.xml(False)
-            live_xml = guest.xml(True) if running else ""
+            seen = guest.read()
+            if seen is None:
+                continue
+            running, config_xml, live_xml = seen
             texts += [config_xml, live_xml]
             if guest.uuid not in wanted:
                 continue
