@@ -274,18 +274,17 @@ def main(rounds=3):
     for key, label in (("first", "attach_volume.yml, first run"),
                        ("rerun", "attach_volume.yml, no-op rerun")):
         mods, local, incl = shapes[key]
-        print("  %-44s %8.0f %7.2fx its floor, %.1fx raw" % (label, m[key] * 1000,
-                                                           m[key] / m[key + "_floor"],
-                                                           m[key] / m["raw"]))
+        print("  %-44s %8.0f %7.2fx its floor, %.1fx raw"
+              % (label, m[key] * 1000, m[key] / m[key + "_floor"], m[key] / m["raw"]))
         print("  %-44s %8.0f   (%d module tasks, %d set_fact-like, %d includes ran)"
               % ("  floor: %d pings + %d set_facts" % (mods, local), m[key + "_floor"] * 1000,
                  mods, local, incl))
     print("  rerun / first run: %.0f %%" % (100 * m["rerun"] / m["first"]))
     if mito:
         print("  under mitogen_linear: first run %.0f ms (%.2fx its floor %.0f ms), rerun %.0f ms"
-              " (%.0f %% of its first run)" % (m["m_first"] * 1000, m["m_first"] / m["m_floor"],
-                                                m["m_floor"] * 1000, m["m_rerun"] * 1000,
-                                                100 * m["m_rerun"] / m["m_first"]))
+              " (%.0f %% of its first run)"
+              % (m["m_first"] * 1000, m["m_first"] / m["m_floor"], m["m_floor"] * 1000,
+                 m["m_rerun"] * 1000, 100 * m["m_rerun"] / m["m_first"]))
     print("N volumes to one instance in one play (bench/attach_many.yml):")
     for n, (seconds, shape) in sorted(many_times.items()):
         print("  N=%-3d %8.0f ms  %6.0f ms a volume  %.2fx N single first runs  (%d module tasks)"
@@ -298,8 +297,8 @@ def main(rounds=3):
     print("each module task's own time beyond a ping task (%.0f ms), median over the runs above:"
           % (ping * 1000))
     for name, times in sorted(per_task.items(), key=lambda kv: -median(kv[1])):
-        print("  %-22s %6.0f ms  (+%4.0f ms, %d samples)" % (name, median(times) * 1000,
-                                                           (median(times) - ping) * 1000, len(times)))
+        print("  %-22s %6.0f ms  (+%4.0f ms, %d samples)"
+              % (name, median(times) * 1000, (median(times) - ping) * 1000, len(times)))
     print("import of each module with its module_utils, beyond ansible.module_utils.basic (%.0f ms):"
           % (imports_base * 1000))
     for name, cost in sorted(imports.items(), key=lambda kv: -kv[1]):

@@ -108,4 +108,3 @@ def test_failure_at_the_libvirt_step_on_the_compute_node_rolls_back_both_hosts(
         assert_nothing_left(compute_node, env, volume_id, disks_before)
     finally:
         compute_node.remove_domain(instance)
-

@@ -47,12 +47,15 @@ def test_sqlite_store_runs_without_sqlalchemy(tmp_path):
     assert done.returncode == 0 and done.stdout.strip() == "None", done.stderr
 
 
+def _normalised(sql):
+    flat = re.sub(r"\s+", " ", (sql or "").replace("IF NOT EXISTS ", ""))
+    return re.sub(r"\s*([(),])\s*", r"\1", flat).strip()
+
+
 def _schema(path):
     with sqlite3.connect(path) as conn:
-        return sorted((kind, name, re.sub(r"\s*([(),])\s*", r"\1", re.sub(
-            r"\s+", " ", (sql or "").replace("IF NOT EXISTS ", ""))).strip())
-                      for kind, name, sql in conn.execute(
-                          "SELECT type, name, sql FROM sqlite_master"))
+        rows = conn.execute("SELECT type, name, sql FROM sqlite_master")
+        return sorted((kind, name, _normalised(sql)) for kind, name, sql in rows)
 
 
 def test_sqlite_schema_is_the_metadata_schema(tmp_path):
