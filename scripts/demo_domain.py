@@ -8,6 +8,7 @@ instances from a Nova-style request is boot_from_volume.yml's job; the attach de
 needs a running domain."""
 
 import os
+import re
 import sys
 
 import libvirt
@@ -42,12 +43,19 @@ libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
 conn = libvirt.open("qemu:///system")
 try:
     dom = conn.lookupByName(NAME)
-    if "<kernel>" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE):
+    defined = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    if "<kernel>" not in defined:
         # An older demo's diskless VM without the reporting guest: make it anew.
         if dom.isActive():
             dom.destroy()
         dom.undefine()
         raise LookupError(NAME)
+    if not dom.isActive() and "<kernel>%s</kernel>" % kernel not in defined:
+        # Defined by a checkout that is gone (its kernel with it): point it at ours, keeping
+        # its UUID and the disks the demo attached to its config.
+        defined = re.sub(r"<kernel>[^<]*</kernel>", "<kernel>%s</kernel>" % kernel, defined)
+        defined = re.sub(r"<initrd>[^<]*</initrd>", "<initrd>%s</initrd>" % initrd, defined)
+        dom = conn.defineXML(defined)
 except (libvirt.libvirtError, LookupError):
     os.makedirs(os.path.dirname(CONSOLE), exist_ok=True)
     dom = conn.defineXML(XML.format(name=NAME, kernel=kernel, initrd=initrd, ports=PORTS,

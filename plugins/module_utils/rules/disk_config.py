@@ -85,11 +85,10 @@ def validate(connection_info, iscsi_initiator="host", need_device_path=True, nee
         raise InvalidInput("iscsi_initiator must be one of %s" % ", ".join(ISCSI_INITIATORS))
     if dvt == "iscsi":
         _require(data, ("target_iqn", "target_portal", "target_lun"), "data")
-        if data.get("auth_method") == "CHAP":
-            # A disconnect works from the BDM's copy, whose secret is not stored:
-            # os-brick's disconnect_volume needs no password (nor does Nova give one).
-            _require(data, ("auth_username", "auth_password") if need_secret else ("auth_username",),
-                     "data")
+        if data.get("auth_method") == "CHAP" and need_secret:
+            # A disconnect works from the BDM's copy, which keeps neither the CHAP secret nor
+            # the user (both are credentials here): os-brick's disconnect_volume needs neither.
+            _require(data, ("auth_username", "auth_password"), "data")
         if iscsi_initiator == "qemu":
             return "iscsi_qemu", data
         if need_device_path:
