@@ -81,7 +81,8 @@ def test_no_secret_in_syslog_result_invocation_diff_or_error(cases):
     # (AnsibleModule writes a value equal to a no_log value as this placeholder.)
     masked = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     invoked = results[2]["invocation"]["module_args"]["connection_info"]["data"]
-    assert invoked["auth_password"] == masked and invoked["auth_username"] == "vbtestuser"
+    # The CHAP user is sensitive too (issue 14): masked like the password.
+    assert invoked["auth_password"] == masked and invoked["auth_username"] == masked
     assert invoked["encryption"]["passphrase"] == masked
     assert results[6]["connection_info"]["data"]["auth_password"] == masked
     # syslog saw every module that validated its arguments (all but the "abc" run).
