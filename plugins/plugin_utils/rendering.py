@@ -67,25 +67,6 @@ def validated(spec, args, name):
     return validation.validated_parameters
 
 
-def validated(spec, args, name):
-    """*args* checked against the module's own *spec* (the same dict the module gives
-    AnsibleModule): the parameters with their defaults, or VirtblockError with the message
-    the module would fail with. So a wrong type fails here, on the controller, clearly."""
-    try:
-        validation = ArgumentSpecValidator(**spec).validate(args)
-    except (OverflowError, ValueError, TypeError) as err:
-        # ansible-core's int check raises on "inf" (OverflowError) instead of reporting it.
-        raise VirtblockError("Invalid module arguments: %s: %s" % (type(err).__name__, err))
-    if validation.error_messages:
-        error = validation.errors[0]
-        msg = validation.errors.msg
-        if isinstance(error, UnsupportedError):
-            msg = "Unsupported parameters for (%s) module: %s" % (name, msg)
-        # A secret never comes back in the message (a password of the wrong type, say).
-        raise VirtblockError(remove_values(msg, set(validation._no_log_values) | set(secret_values(args))))
-    return validation.validated_parameters
-
-
 class TemplateAction(ActionBase):
     """Subclasses set ``spec`` (the module's, from module_utils), ``default_template`` and
     ``rendered_option`` and implement ``template_vars(params)`` (the validated
