@@ -67,7 +67,6 @@ def test_instance_volumes_converges_and_check_mode_shows_the_plan(attach_env, vi
     assert sorted(plan["detach"]) == sorted([vol["B"], vol["C"]])
     for key in "ABC":
         assert attach_env.traces(vol[key], dom) == dict(CLEAN, disk=False), key
-    assert converge(attach_env, instance, [])[0].changed == 0
 
 
 def test_instance_volumes_on_a_shelved_instance(attach_env):
