@@ -51,8 +51,8 @@ def _normalise(wanted):
             raise InvalidInput("each volume needs a volume_id: %r" % (item,))
         unknown = sorted(set(item) - set(WANTED_KEYS))
         if unknown:
-            raise InvalidInput("unknown keys for volume %s: %s" % (item["volume_id"],
-                                                                  ", ".join(unknown)))
+            raise InvalidInput("unknown keys for volume %s: %s"
+                               % (item["volume_id"], ", ".join(unknown)))
         volume_id = str(item["volume_id"]).lower()
         if volume_id in seen:
             raise InvalidInput("volume %s is listed twice" % volume_id)
