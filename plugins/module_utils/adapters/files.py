@@ -138,17 +138,3 @@ def supports_direct_io(path):
         raise
     os.close(fd)
     return True
-
-
-def size_of(path):
-    """The size in bytes of a file or a block device (seek to its end), or None when absent."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as err:
-        if err.errno == errno.ENOENT:
-            return None
-        raise
-    try:
-        return os.lseek(fd, 0, os.SEEK_END)
-    finally:
-        os.close(fd)

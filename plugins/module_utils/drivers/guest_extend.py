@@ -10,6 +10,8 @@ QEMU gives the guest and its resize go through the libvirt adapter. Modules get 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as connection_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_extend as rules
@@ -61,7 +63,7 @@ def extend(p, check_mode):
             raise VolumeNotFound(serial)
         kind, path = _disk_kind(disk, p["connection_info"])
         qemu_bytes = guest.block_capacity(disk["dev"]) if running else None
-        host_bytes = files.size_of(path) if path else None
+        host_bytes = files.size_bytes(path) if path and os.path.exists(path) else None
         steps = rules.plan(kind, requested, running, qemu_bytes, host_bytes)
         new_bytes = requested if kind == "network" else max(requested, host_bytes or 0)
         if rules.RESCAN in steps and not check_mode:
