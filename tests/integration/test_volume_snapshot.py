@@ -27,7 +27,7 @@ def digest(path):
 def test_snapshot_rules_bytes_and_a_volume_from_it(volume_dir):
     backing = os.path.join(volume_dir, "backing")
     db_path = os.path.join(volume_dir, "records.sqlite")
-    volume_id, snapshot_id, clone_id = (str(uuid.uuid4()) for _ in range(3))
+    volume_id, snapshot_id, clone_id = (str(uuid.uuid4()) for dummy in range(3))
     store = dict(db_path=db_path)
     assert not run_module("volume", dict(volume_id=volume_id, size_mib=4, backing_dir=backing))["failed"]
     volume_path = os.path.join(backing, "volume-" + volume_id)

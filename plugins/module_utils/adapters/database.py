@@ -447,7 +447,6 @@ class Tx(object):
             deleted=True, deleted_at=stamp, updated_at=stamp, detach_time=stamp,
             attach_status="detached"))
 
-
     # -- snapshots (Cinder's ``snapshots`` table)
     def snapshot_get(self, snapshot_id):
         return self._one("snapshots", "SELECT * FROM snapshots WHERE id = :id AND deleted = false",
