@@ -27,11 +27,12 @@ description:
     Nova or Cinder would make and the C(actions) it takes, per part.
   - O(part=compute) (on the libvirt host) returns the store's domains (live and persistent
     disks by serial), the libvirt secrets and the kernel initiator's iSCSI sessions (null on
-    a host without one: not compared); O(part=storage) (on the tgtd host) the
+    a host without one, then not compared); O(part=storage) (on the tgtd host) the
     targets of O(target_prefix), their backing stores, and the target files.
   - With O(repair=true) and O(findings), a part carries out the actions it owns, in Nova's
     detach order - the compute host detaches disks without a BDM, drops unused CHAP
-    secrets and logs out sessions no attachment uses (os-brick C(disconnect_volume)), the storage host removes exports no attachment uses (Cinder C(remove_export))
+    secrets and logs out sessions no attachment uses (os-brick C(disconnect_volume)), the
+    storage host removes exports no attachment uses (Cinder C(remove_export))
     and makes a lost target again from its file (C(ensure_export)), the records come last
     (a stuck attachment rolled back or completed, a BDM of a vanished domain destroyed, the
     volume status recomputed as Cinder does). Re-attaching a disk the BDM still lists is left

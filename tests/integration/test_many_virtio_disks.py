@@ -49,8 +49,8 @@ def test_28_virtio_volumes_on_one_instance(virt, volume_dir, tmp_path):
     assert sorted(devs) == sorted(names) and len(devs) == COUNT
 
 
-def test_28_virtio_volumes_hot_plugged_into_a_running_guest(virt, guest_image, volume_dir,
-                                                             tmp_path):
+def test_28_virtio_volumes_hot_plugged_into_a_running_guest(
+        virt, guest_image, volume_dir, tmp_path):
     """The same names on a RUNNING TCG guest (q35, one pcie-root-port per disk, as
     hot-plugged PCI devices need): each disk attached live and persistent, and the guest's
     kernel sees all 28, each with its serial (cut to 20 characters) and its own bytes."""
