@@ -132,3 +132,22 @@ def test_repair_order_is_novas():
              for a in va.actions_for(found, part)]
     assert parts == [("storage", "remove_export"), ("records", "delete_attachment"),
                      ("records", "destroy_bdm")]
+
+
+def test_a_reservation_beside_a_domain_is_a_killed_attach():
+    """Cinder's attachment_create leaves ``reserved`` until attachment_complete: with the
+    instance's domain there, the attach was killed between its steps. Disk plugged, BDM not
+    saved: rolled back (disk detached, attachment deleted, BDM destroyed, export removed)."""
+    rec = records(att="reserved", status="reserved")
+    rec["bdms"][0]["connection_info"] = None
+    found = va.audit(rec, compute(), storage())
+    assert kinds(found) == ["export_without_attachment", "attachment_stuck"]
+    assert [a["op"] for a in found[1]["actions"]] == ["detach", "delete_attachment", "destroy_bdm"]
+    assert "is reserved" in found[1]["detail"]
+    # no disk yet (killed before the attach step): the same roll-back, nothing to detach
+    found = va.audit(rec, compute(disks=()), storage())
+    assert [a["op"] for a in found[1]["actions"]] == ["delete_attachment", "destroy_bdm"]
+    # killed after the BDM was saved: completed
+    found = va.audit(records(att="reserved", status="reserved"), compute(), storage())
+    assert kinds(found) == ["attachment_stuck"]
+    assert found[0]["actions"][0]["attach_status"] == "attached"

@@ -198,6 +198,11 @@ def set_volume(tx, p):
 
     if volume is None:
         raise VolumeNotFound(volume_id)
+    if state in volume_states.EXTEND_STATES:
+        changed, updates = volume_states.plan_extend(volume, before["attachments"], state, p.get("size"))
+        if changed:
+            tx.volume_update(volume_id, updates)
+        return changed, before, _snapshot(tx, volume_id) if changed else before
     if not p.get("instance_uuid"):
         raise InvalidInput("instance_uuid is required for state %s" % state)
     attachments = before["attachments"]

@@ -21,6 +21,12 @@ A finding is ``{kind, volume_id, instance_uuid, detail, repair, actions}``; *act
 ``{part, op, ...}`` for the part that owns the system (``compute``, ``storage``,
 ``records``). The repair order is Nova's detach order: compute host first, then the export,
 the re-attach of a lost disk (it needs the export), and the records last.
+
+An attachment is stuck when it is ``attaching`` or ``detaching``, or ``reserved`` while its
+instance has a domain: Cinder's ``attachment_create`` reserves, and only a finished attach
+(``attachment_complete``) moves on, so a reservation beside a domain is an attach killed
+between its steps. The audit must run when no attach or detach does (as ``nova-manage
+volume_attachment refresh`` wants the instance locked).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -97,7 +103,11 @@ def audit(records, compute, storage):
     # Records and the compute host: stuck attachments first (they decide their BDM).
     settled = set()
     for att in atts:
-        if att["attach_status"] not in STUCK_STATES:
+        # A reservation is an attach under way, or a shelved instance's (no domain, Nova's
+        # _attach_volume_shelved_offloaded): with a domain and no attach running (the audit
+        # runs alone), it is an attach killed before it finished.
+        if att["attach_status"] not in STUCK_STATES and not (
+                att["attach_status"] == "reserved" and att["instance_uuid"] in domains):
             continue
         key = (att["instance_uuid"], att["volume_id"])
         settled.add(key)
@@ -108,7 +118,7 @@ def audit(records, compute, storage):
             repair, actions = "roll_detaching: the disk is still attached", [
                 {"part": "records", "op": "set_attachment", "attachment_id": att["id"],
                  "volume_id": att["volume_id"], "attach_status": "attached"}]
-        elif att["attach_status"] == "attaching" and disk and bdm and bdm.get("connection_info"):
+        elif att["attach_status"] != "detaching" and disk and bdm and bdm.get("connection_info"):
             repair, actions = "attachment_complete: the disk is attached and the BDM saved", [
                 {"part": "records", "op": "set_attachment", "attachment_id": att["id"],
                  "volume_id": att["volume_id"], "attach_status": "attached"}]
