@@ -55,7 +55,7 @@ def main(rounds=3):
     finally:
         tgtd.stop()
         shutil.rmtree(base, ignore_errors=True)
-    b, r = median([s for s, _ in boots]), median([s for s, _ in reruns])
+    b, r = median([run[0] for run in boots]), median([run[0] for run in reruns])
     print("boot from a blank volume (median of %d): first %.0f ms (%d module tasks), "
           "rerun %.0f ms (%d module tasks) = %.0f %% of the first"
           % (rounds, b * 1000, boots[-1][1][0], r * 1000, reruns[-1][1][0], 100 * r / b))

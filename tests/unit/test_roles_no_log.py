@@ -60,8 +60,7 @@ def tasks_of(entries, defaults=None, where=""):
         mine.update(entry.get("module_defaults") or {})
         if "block" in entry:
             for part in ("block", "rescue", "always"):
-                for found in tasks_of(entry.get(part), mine, where):
-                    yield found
+                yield from tasks_of(entry.get(part), mine, where)
         else:
             yield where, entry, mine
 
