@@ -413,6 +413,21 @@ class Tx(object):
         self._insert("volumes", dict(values, created_at=now(), deleted=False))
         return self.volume_get(values["id"])
 
+    def volume_revive(self, volume_id, values):
+        """Make the soft-deleted row of *volume_id* the new volume *values* (which has no id
+        of its own); False when there is no such row."""
+        if self._one("volumes", "SELECT * FROM volumes WHERE id = :id AND deleted = true",
+                     id=volume_id) is None:
+            return False
+        fresh = dict(display_name=None, size=None, multiattach=False, readonly=False, bootable=False,
+                     volume_type_id=None, migration_status=None)
+        fresh.update(values)
+        fresh.pop("id", None)
+        stamp = now()
+        self._update("volumes", "id", volume_id, dict(fresh, deleted=False, deleted_at=None,
+                                                      created_at=stamp, updated_at=stamp))
+        return True
+
     def volume_update(self, volume_id, values):
         self._update("volumes", "id", volume_id, dict(values, updated_at=now()))
         return self.volume_get(volume_id)
