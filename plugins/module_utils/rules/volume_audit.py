@@ -13,9 +13,11 @@ Inputs (the drivers gather them, one per system):
   ``instance_uuid``, ``volume_id``, ``device_name``, ``disk_bus``, ``connection_info``);
 - *compute*: ``domains`` (``{instance uuid: {running, disks: [{dev, serial, live,
   config}]}}``, only the store's instances; a missing key is a missing domain) and
-  ``secrets`` (``[{uuid, usage_type, usage_id, used}]``);
+  ``secrets`` (``[{uuid, usage_type, usage_id, used}]``) and ``sessions`` (the kernel
+  initiator's ``[{target_iqn, target_portal}]``; None on a host without one: not compared);
 - *storage*: ``targets`` (``[{iqn, volume_id, backing_store, backing_exists}]``) and
-  ``target_files`` (volume ids with a target file).
+  ``target_files`` (volume ids with a target file);
+- *rbd* (optional): ``pool`` and its ``images`` (names), for the BDMs of RBD volumes.
 
 A finding is ``{kind, volume_id, instance_uuid, detail, repair, actions}``; *actions* are
 ``{part, op, ...}`` for the part that owns the system (``compute``, ``storage``,
@@ -36,13 +38,15 @@ import re
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_states
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.target_config import LUN
 
 KINDS = ("export_without_attachment", "attachment_without_export", "disk_without_bdm",
          "bdm_without_disk", "secret_without_disk", "volume_in_use_without_attachment",
-         "attachment_stuck", "backing_store_missing")
+         "attachment_stuck", "backing_store_missing", "session_without_attachment",
+         "attachment_without_session")
 LIVE_STATES = ("reserved", "attaching", "attached", "detaching")
 STUCK_STATES = ("attaching", "detaching")
-REPAIR_ORDER = (("compute", ("detach", "delete_secret")),
+REPAIR_ORDER = (("compute", ("detach", "delete_secret", "disconnect")),
                 ("storage", ("remove_export", "ensure_export")),
                 ("compute", ("reattach",)),
                 ("records", ("set_attachment", "delete_attachment", "destroy_bdm",
@@ -92,8 +96,27 @@ def _undo_attach(att, bdm):
     return actions
 
 
-def audit(records, compute, storage):
-    """Every difference, sorted by kind, volume, instance (a stable order)."""
+def _rbd_images(bdms, rbd):
+    """Cinder's RBD driver keeps a volume as the image ``volume-<id>`` in its pool; the
+    BDM's ``connection_info.data.name`` is ``<pool>/volume-<id>``. An image missing from the
+    pool the ``rbd`` part listed is a missing backing store (there is no export to look at)."""
+    if not rbd or rbd.get("images") is None:
+        return []
+    out = []
+    for bdm in sorted(bdms.values(), key=lambda b: (b["volume_id"], b["instance_uuid"])):
+        info = bdm.get("connection_info") or {}
+        name = (info.get("data") or {}).get("name") or ""
+        pool, dummy, image = name.partition("/")
+        if info.get("driver_volume_type") == "rbd" and pool == rbd.get("pool") and \
+                image not in rbd["images"]:
+            out.append(_finding("backing_store_missing", bdm["volume_id"], bdm["instance_uuid"],
+                                "RBD image %s does not exist" % name, None, []))
+    return out
+
+
+def audit(records, compute, storage, rbd=None):
+    """Every difference, sorted by kind, volume, instance (a stable order). *rbd*: the
+    ``rbd`` part's ``{pool, images}``, when the store's volumes live in Ceph."""
     volumes = dict((v["id"], v) for v in records.get("volumes", []))
     atts = [a for a in records.get("attachments", []) if a["attach_status"] in LIVE_STATES]
     bdms = dict(((b["instance_uuid"], b["volume_id"]), b) for b in records.get("bdms", []))
@@ -230,8 +253,46 @@ def audit(records, compute, storage):
                 "target %s serves %s, which does not exist" % (target["iqn"],
                                                                target.get("backing_store")),
                 None, []))
+    findings += _sessions(volumes, bdms, domains, compute.get("sessions"), findings)
+    findings += _rbd_images(bdms, rbd)
     return sorted(findings, key=lambda f: (KINDS.index(f["kind"]), f["volume_id"] or "",
                                            f["instance_uuid"] or "", f["detail"]))
+
+
+def _sessions(volumes, bdms, domains, sessions, planned):
+    """The compute host's kernel iSCSI sessions against its host-initiator BDMs (those whose
+    ``connection_info`` carries the ``device_path`` os-brick gave, Nova's ``_connect_volume``
+    on this host: their instance has a domain here). A session no remaining BDM uses is
+    logged out as Nova's ``_disconnect_volume`` does (os-brick ``disconnect_volume``); a BDM
+    whose session is gone is reported (Nova reconnects it on a hard reboot, not before)."""
+    if sessions is None:
+        return []
+    destroyed = set(a["bdm_id"] for f in planned for a in f["actions"] if a["op"] == "destroy_bdm")
+    used = {}
+    for (instance, volume_id), bdm in sorted(bdms.items()):
+        data = (bdm.get("connection_info") or {}).get("data") or {}
+        if instance in domains and data.get("device_path") and bdm["id"] not in destroyed:
+            used.setdefault(data.get("target_iqn"), (instance, volume_id, data))
+    live = set(s.get("target_iqn") for s in sessions)
+    out = []
+    for session in sessions:
+        volume_id = volume_of(session.get("target_iqn"))
+        if volume_id in volumes and session["target_iqn"] not in used:
+            out.append(_finding(
+                "session_without_attachment", volume_id, None,
+                "host iSCSI session %s to %s with no attachment on this host" % (
+                    session.get("target_portal"), session["target_iqn"]),
+                "os-brick disconnect_volume: the session logged out",
+                [{"part": "compute", "op": "disconnect", "volume_id": volume_id,
+                  "target_iqn": session["target_iqn"],
+                  "target_portal": session.get("target_portal"), "target_lun": LUN}]))
+    for iqn, (instance, volume_id, data) in sorted(used.items()):
+        if iqn not in live:
+            out.append(_finding(
+                "attachment_without_session", volume_id, instance,
+                "the BDM's host device %s has no iSCSI session to %s" % (data["device_path"], iqn),
+                None, []))
+    return out
 
 
 def actions_for(findings, part, ops=None):
