@@ -190,7 +190,7 @@ def set_volume(tx, p):
     if state == "absent":
         if volume is None:
             return False, before, before
-        volume_states.check_delete(volume, before["attachments"])
+        volume_states.check_delete(volume, before["attachments"], tx.snapshots(volume_id))
         for att in before["attachments"]:      # error_attaching ones go with the volume
             tx.attachment_delete(att["id"])
         tx.volume_delete(volume_id)
