@@ -51,10 +51,12 @@ options:
     description: The device the operator asks for (C(/dev/vdc)), as Nova's attach API C(device).
     type: str
   disk_bus:
-    description: The disk bus; decides the device prefix.
+    description:
+      - The disk bus; decides the device prefix. A new row without it gets C(virtio); a row
+        that exists keeps its bus when it is not given (so the final save of a C(scsi) attach
+        does not turn it to C(virtio)).
     type: str
     choices: [virtio, scsi, sata, usb, ide, xen, fdc, uml]
-    default: virtio
   device_type:
     description: Nova's C(device_type).
     type: str
@@ -248,8 +250,7 @@ class BdmRecordModule(RecordModule):
         volume_id=dict(type="str"),
         state=dict(type="str", default="present", choices=["reserved", "present", "absent"]),
         device_name=dict(type="str"),
-        disk_bus=dict(type="str", default="virtio",
-                      choices=["virtio", "scsi", "sata", "usb", "ide", "xen", "fdc", "uml"]),
+        disk_bus=dict(type="str", choices=["virtio", "scsi", "sata", "usb", "ide", "xen", "fdc", "uml"]),
         device_type=dict(type="str", default="disk", choices=["disk", "cdrom", "floppy", "lun"]),
         in_use_device_names=dict(type="list", elements="str", default=[]),
         max_disk_devices_to_attach=dict(type="int", default=-1),

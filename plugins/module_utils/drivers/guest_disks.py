@@ -38,7 +38,11 @@ DISK_ATTACH_SPEC = dict(
         connection_info=dict(type="dict"),
         device=dict(type="str"),
         disk_bus=dict(type="str", choices=["virtio", "scsi", "sata", "usb", "ide"]),
-        iscsi_initiator=dict(type="str", choices=["host", "qemu"], default="host"),
+        iscsi_initiator=dict(type="str", choices=["host", "qemu", "auto"], default="host"),
+        # The fixed CHAP pair the export was given (iscsi_target's chap_username/chap_password,
+        # the same AWX credential): the export's result masks it (rules/disk_config.with_chap).
+        chap_username=dict(type="str", fallback=(env_fallback, ["VIRTBLOCK_CHAP_USERNAME"])),
+        chap_password=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_CHAP_PASSWORD"])),
         multiattach=dict(type="bool"),
         boot_index=dict(type="int"),
         rbd_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_RBD_KEY"])),
@@ -91,6 +95,7 @@ def set_disk(params, serial, check_mode):
 
 
 def _attach(host, guest, p, serial, running, config, live, check_mode):
+    p["connection_info"] = disk_config.with_chap(p["connection_info"], p["chap_username"], p["chap_password"])
     kind, data = disk_config.validate(p["connection_info"], p["iscsi_initiator"])
     if p["disk_xml"] is None:
         raise InvalidInput("disk_xml is rendered by the libvirt_disk_attach action plugin; "
