@@ -103,18 +103,12 @@ msg:
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import set_connection
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import (
+    VOLUME_CONNECTION_SPEC, set_connection)
 
 
 class VolumeConnectionModule(VirtblockModule):
-    argument_spec = dict(
-        connection_info=dict(type="dict", required=True),
-        state=dict(type="str", choices=["connected", "disconnected"], default="connected"),
-        iscsi_initiator=dict(type="str", choices=["host", "qemu", "auto"], default="host"),
-        use_multipath=dict(type="bool", default=False),
-        device_scan_attempts=dict(type="int", default=5),
-        lock_path=dict(type="path", default="/var/lib/virtblock/locks"),
-    )
+    spec = VOLUME_CONNECTION_SPEC
 
     def run(self):
         result, before, after = set_connection(self.params, self.check_mode)

@@ -195,3 +195,22 @@ def remove_volume_secret(uri, connection_info, check_mode):
         if not check_mode:
             host.delete_unused_secret(uuid)
         return dict(changed=True, in_use=False, secret_uuid=uuid)
+
+
+# libvirt_domain_info's options, defined once (the module takes them from here).
+DOMAIN_INFO_SPEC = dict(
+    argument_spec=dict(
+        LIBVIRT_ARGUMENT_SPEC,
+        domain=dict(type="str", required=True),
+    ),
+)
+
+
+# libvirt_secret's options, defined once (the module takes them from here).
+SECRET_SPEC = dict(
+    argument_spec=dict(
+        LIBVIRT_ARGUMENT_SPEC,
+        connection_info=dict(type="dict", required=True),
+        state=dict(type="str", choices=["absent"], default="absent"),
+    ),
+)

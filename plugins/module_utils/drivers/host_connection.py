@@ -67,3 +67,27 @@ def set_connection(p, check_mode):
     if after:
         result["device_path"] = after
     return result, before, after
+
+
+# connector_info's options, defined once (the module takes them from here).
+CONNECTOR_INFO_SPEC = dict(
+    argument_spec=dict(
+        my_ip=dict(type="str"),
+        host=dict(type="str"),
+        multipath=dict(type="bool", default=False),
+        enforce_multipath=dict(type="bool", default=False),
+    ),
+)
+
+
+# volume_connection's options, defined once (the module takes them from here).
+VOLUME_CONNECTION_SPEC = dict(
+    argument_spec=dict(
+        connection_info=dict(type="dict", required=True),
+        state=dict(type="str", choices=["connected", "disconnected"], default="connected"),
+        iscsi_initiator=dict(type="str", choices=["host", "qemu", "auto"], default="host"),
+        use_multipath=dict(type="bool", default=False),
+        device_scan_attempts=dict(type="int", default=5),
+        lock_path=dict(type="path", default="/var/lib/virtblock/locks"),
+    ),
+)
