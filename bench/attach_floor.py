@@ -43,21 +43,12 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from support.libvirtd import Libvirt  # noqa: E402
 from support.tgtd import Tgtd  # noqa: E402
 from support import ports  # noqa: E402
+from support.mitogen import strategy_env as mitogen_env  # noqa: E402
 
 RAW = os.path.join(ROOT, "bench", "raw_attach.sh")
 CALLBACKS = os.path.join(ROOT, "bench", "callback_plugins")
 LOCAL_ACTIONS = ("set_fact", "debug", "fail", "assert", "validate_argument_spec")
 INCLUDES = ("include_tasks", "include_role", "import_tasks", "import_role")
-
-
-def mitogen_env():
-    try:
-        import ansible_mitogen
-    except ImportError:
-        return None
-    return dict(ANSIBLE_STRATEGY_PLUGINS=os.path.join(
-        os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"),
-        ANSIBLE_STRATEGY="mitogen_linear")
 
 
 def short(action):

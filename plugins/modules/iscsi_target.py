@@ -137,7 +137,17 @@ options:
     choices: [rw, ro]
     default: rw
   qos_specs:
-    description: Front-end QoS specs passed through in RV(connection_info).
+    description:
+      - The volume type's QoS spec (its keys and values), put in RV(connection_info) as
+        Cinder's volume manager does - only when its C(consumer) key is V(front-end) or
+        V(both) (V(front-end) when absent; V(back-end) gives C(qos_specs=null)).
+      - C(<option>_per_gb) (for C(read_iops_sec), C(read_bytes_sec), C(write_iops_sec),
+        C(write_bytes_sec), C(total_iops_sec), C(total_bytes_sec)) is multiplied by the size
+        of the backing store in whole GiB (rounded up, as Cinder's C(volume.size)), raised to
+        C(<option>_per_gb_min) and capped by C(<option>_max), and replaces C(<option>).
+      - Values QEMU would refuse together (a C(total_*) beside its C(read_*)/C(write_*), a
+        C(*_max) without its base or below it) fail here, before anything is exported.
+      - M(virtblock.volumes.libvirt_disk_attach) turns the result into the disk's C(<iotune>).
     type: dict
   encrypted:
     description: C(encrypted) in RV(connection_info).
@@ -244,6 +254,8 @@ import stat
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import connection_info
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import qos
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
@@ -289,6 +301,8 @@ class IscsiTargetModule(VirtblockModule):
             check_listening(export.tgt, [portal(a, p["target_port"]) for a in p["listen_ip_addresses"]],
                             len(portals))
         backing_store = checked_backing_store(p["backing_store"])
+        qos_specs = p["qos_specs"] and qos.front_end_specs(
+            p["qos_specs"], qos.size_gib(files.size_bytes(backing_store)))
         if p["target_config"] is None:
             raise InvalidInput("target_config is rendered by the iscsi_target action plugin; "
                                "run the module through Ansible, not on its own")
@@ -321,7 +335,7 @@ class IscsiTargetModule(VirtblockModule):
             target_config=masked,
             connection_info=connection_info.iscsi_connection_info(
                 volume_id, iqn, portals, tgt_config.LUN, chap=credentials,
-                access_mode=p["access_mode"], qos_specs=p["qos_specs"], encrypted=p["encrypted"],
+                access_mode=p["access_mode"], qos_specs=qos_specs, encrypted=p["encrypted"],
                 discard=p["discard"], driver_volume_type=p["iscsi_protocol"],
                 multipath=bool((p["connector"] or {}).get("multipath"))),
         )

@@ -28,7 +28,8 @@ description:
     C(data.physical_block_size), discard C(unmap) when C(data.discard) is true,
     C(<readonly/>) for C(access_mode=ro) (another mode fails with Nova's
     C(Invalid volume access mode)), C(<shareable/>) for multiattach, C(<iotune>) from
-    C(data.qos_specs) (Nova's keys), optional boot order.
+    C(data.qos_specs) (Nova's keys, plus libvirt's C(*_max_length) burst lengths, which Nova
+    drops; values QEMU cannot take together fail before the attach), optional boot order.
   - The target device is O(device) - in Nova the name is reserved once, by
     C(reserve_block_device_name), and handed to the driver; the roles pass
     M(virtblock.volumes.bdm_record)'s reserved C(device_name). Without O(device) the module

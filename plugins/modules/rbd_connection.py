@@ -45,7 +45,11 @@ options:
     choices: [rw, ro]
     default: rw
   qos_specs:
-    description: Front-end QoS specs of the volume type (C(total_bytes_sec), C(read_iops_sec), ...).
+    description:
+      - The volume type's QoS spec, put in RV(connection_info) as Cinder's volume manager
+        does - only for C(consumer) V(front-end) or V(both) (V(front-end) when absent), with
+        C(<option>_per_gb) scaled by the image's size in whole GiB (rounded up) - the same
+        rules as O(virtblock.volumes.iscsi_target#module:qos_specs).
     type: dict
   encrypted:
     description: Whether the volume has an encryption key.
@@ -101,6 +105,7 @@ connection_info:
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import rbd as rbd_adapter
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeNotFound
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import qos
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.connection_info import rbd_connection_info
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
     validate_uuid, volume_name)
@@ -116,14 +121,16 @@ class RbdConnectionModule(VirtblockModule):
             validate_uuid(p["rbd_secret_uuid"], what="rbd_secret_uuid")
         with rbd_adapter.from_params(self.module.run_command, p) as rbd:
             rbd.check_pool()
-            if rbd.info(volume_name(volume_id)) is None:
+            image = rbd.info(volume_name(volume_id))
+            if image is None:
                 raise VolumeNotFound(volume_id)
             hosts, ports = rbd.mon_addrs()
             keyring = rbd.keyring_text() if p["include_keyring"] else None
         info = rbd_connection_info(p["rbd_pool"], volume_id, hosts, ports, user=p["rbd_user"],
                                    cluster_name=p["rbd_cluster_name"], secret_uuid=p["rbd_secret_uuid"],
                                    keyring=keyring, access_mode=p["access_mode"],
-                                   qos_specs=p["qos_specs"], encrypted=p["encrypted"])
+                                   qos_specs=qos.front_end_specs(p["qos_specs"], qos.size_gib(image["size"])),
+                                   encrypted=p["encrypted"])
         return dict(changed=False, connection_info=info)
 
 

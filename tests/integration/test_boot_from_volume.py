@@ -15,6 +15,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_req
     derived_instance_uuid, new_volume_id)
 from support.guest import Console, make_root_image
 from support.ansible_run import run_playbook
+from support.libvirtd import remove_domains
 
 CMDLINE = "console=ttyS0 panic=-1 quiet"
 
@@ -99,14 +100,7 @@ def site(tgtd, libvirtd_running, guest_image, volume_dir):
     try:
         volume_ids = [r["volume_id"] for r in handle.rows(
             "select volume_id from block_device_mapping where volume_id is not null")]
-        for name in handle.names:
-            try:
-                dom = conn.lookupByName(name)
-            except libvirt.libvirtError:
-                continue
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
+        remove_domains(conn, handle.names)
         for secret in conn.listAllSecrets():
             if any(v in (secret.usageID() or "") for v in volume_ids):
                 secret.undefine()

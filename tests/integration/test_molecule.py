@@ -5,7 +5,9 @@ gives it a free control port and loopback portal (VIRTBLOCK_MOLECULE_TGT_PORT /
 VIRTBLOCK_MOLECULE_PORTAL_IP), a run id that names its directory, domain and ids
 (VIRTBLOCK_MOLECULE_RUN_ID) and a private molecule state directory, so another checkout
 running the same scenario at the same time meets nothing of it. Run by hand, a scenario
-uses 27 / 127.0.0.27 / 00000000000."""
+uses 27 / 127.0.0.27 / 00000000000. The ``rbd`` scenario gets the session's Ceph
+(support/ceph.py: a free loopback address, its own cephx user) in
+VIRTBLOCK_MOLECULE_CEPH_DIR / _CEPH_USER instead of starting one (by hand it starts its own)."""
 
 import os
 import re
@@ -23,12 +25,12 @@ SCENARIOS = sorted(name for name in os.listdir(SCENARIOS_DIR)
 
 
 def test_there_are_scenarios():
-    assert {"attach", "detach"} <= set(SCENARIOS)
+    assert {"attach", "detach", "boot_from_volume", "rbd"} <= set(SCENARIOS)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(scenario, libvirtd_running, tmp_path):
+def test_molecule_scenario(scenario, libvirtd_running, tmp_path, request):
     with ports.machine_lock():
         control_port = ports.free_tgtd_control_port()
         portal_ip = ports.free_loopback_ip(3260)
@@ -37,6 +39,9 @@ def test_molecule_scenario(scenario, libvirtd_running, tmp_path):
                VIRTBLOCK_MOLECULE_PORTAL_IP=portal_ip,
                VIRTBLOCK_MOLECULE_RUN_ID=uuid.uuid4().hex[:11],
                MOLECULE_EPHEMERAL_DIRECTORY=str(tmp_path / "molecule"))
+    if scenario == "rbd":
+        ceph = request.getfixturevalue("ceph")   # skips, with the reason, where Ceph is missing
+        env.update(VIRTBLOCK_MOLECULE_CEPH_DIR=ceph.path, VIRTBLOCK_MOLECULE_CEPH_USER=ceph.user)
     # molecule keeps "prepared" between runs; a run that died half-way must not skip prepare.
     subprocess.run(["molecule", "reset", "-s", scenario], cwd=ROOT, env=env,
                    capture_output=True, timeout=120, check=False)

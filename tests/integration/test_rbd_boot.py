@@ -14,6 +14,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_req
     derived_instance_uuid, new_volume_id)
 from support.guest import Console, make_root_image
 from support.ansible_run import run_playbook
+from support.libvirtd import remove_domains
 
 CMDLINE = "console=ttyS0 panic=-1 quiet"
 
@@ -48,14 +49,7 @@ def rbd_site(ceph, libvirtd_running, guest_image, volume_dir):
     libvirt.registerErrorHandler(lambda _c, _e: None, None)
     conn = libvirt.open("qemu:///system")
     try:
-        for name in names:
-            try:
-                dom = conn.lookupByName(name)
-            except libvirt.libvirtError:
-                continue
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
+        remove_domains(conn, names)
         try:
             conn.secretLookupByUsage(libvirt.VIR_SECRET_USAGE_TYPE_CEPH,
                                      "client.%s secret" % ceph.user).undefine()

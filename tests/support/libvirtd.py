@@ -82,6 +82,19 @@ class Libvirt(object):
         self.domains = []
 
 
+def remove_domains(conn, names):
+    """Stop and undefine the named domains a test made; a name with no domain is skipped."""
+    import libvirt
+    for name in names:
+        try:
+            dom = conn.lookupByName(name)
+        except libvirt.libvirtError:
+            continue
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+
+
 @pytest.fixture(scope="session")
 def libvirtd_running():
     subprocess.run([SERVICES, "start", "libvirt"], check=True, capture_output=True, timeout=120)

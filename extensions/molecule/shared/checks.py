@@ -13,7 +13,7 @@ host = testinfra.get_host("local://")
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME", "attach")
 # As vars/main.yml: the run id test_molecule.py passes, or the default of a run by hand.
 RUN_ID = os.environ.get("VIRTBLOCK_MOLECULE_RUN_ID", "00000000000")
-SUFFIX = "1" if SCENARIO == "attach" else "2"
+SUFFIX = {"attach": "1", "detach": "2", "rbd": "3"}.get(SCENARIO, "0")   # as vars/main.yml
 INSTANCE = "9b0e2a30-5c1f-4a47-8d3e-" + RUN_ID + SUFFIX
 VOLUME = "3c7d4b10-2e8a-4f6b-9c5d-" + RUN_ID + SUFFIX
 BASE = "/var/tmp/vbtest-molecule-%s-%s" % (SCENARIO, RUN_ID)
@@ -26,11 +26,26 @@ def targets():
 
 
 def domain_xml(inactive=False):
-    if inactive:
-        return host.check_output("virsh -c qemu:///system dumpxml --inactive %s", INSTANCE)
-    return host.check_output("virsh -c qemu:///system dumpxml %s", INSTANCE)
+    """The instance's live (or persistent) XML, read with libvirt-python (never virsh)."""
+    import libvirt
+    conn = libvirt.open("qemu:///system")
+    try:
+        return conn.lookupByUUIDString(INSTANCE).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)
+    finally:
+        conn.close()
 
 
 def sql(query):
     out = host.check_output("sqlite3 -json %s %s", BASE + "/records.sqlite", query)
     return json.loads(out) if out.strip() else []
+
+
+def secret_usages():
+    """The usage ids of libvirtd's secrets (the IQN of an iSCSI CHAP secret, ``client.<user>
+    secret`` of a ceph one)."""
+    import libvirt
+    conn = libvirt.open("qemu:///system")
+    try:
+        return [secret.usageID() for secret in conn.listAllSecrets()]
+    finally:
+        conn.close()

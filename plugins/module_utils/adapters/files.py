@@ -27,6 +27,15 @@ def read_text(path):
         raise
 
 
+def size_bytes(path):
+    """The size of a file or a block device (a block device's st_size is 0)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.lseek(fd, 0, os.SEEK_END)
+    finally:
+        os.close(fd)
+
+
 def ensure_dir(path, mode=0o700):
     """Create *path* (and parents) with *mode* if missing; return True if created."""
     if os.path.isdir(path):

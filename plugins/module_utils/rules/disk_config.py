@@ -38,15 +38,11 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import s
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, InvalidVolumeAccessMode, VolumeDriverNotFound)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import qos
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     dev_prefix_for_disk_bus, match_device)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
     validate_iqn, validate_uuid)
-
-# LibvirtBaseVolumeDriver.get_config: qos_specs keys Nova copies into <iotune>
-# (as disk_<key> on LibvirtConfigGuestDisk); other keys are ignored, as Nova does.
-QOS_TUNE_KEYS = ("total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
-                 "total_iops_sec", "read_iops_sec", "write_iops_sec", "size_iops_sec")
 
 # auto: libvirt gets the host's device when the host connected the volume (the connect put
 # data.device_path in the connection_info), else QEMU's initiator opens the target.
@@ -204,24 +200,8 @@ def secret_uuid(usage_type, usage_id):
 
 
 def qos_iotune(qos_specs):
-    """(iotune dict, ignored keys) from Cinder's front-end ``qos_specs``."""
-    if not qos_specs:
-        return {}, []
-    if not isinstance(qos_specs, dict):
-        raise InvalidInput("connection_info data.qos_specs must be a dict")
-    tune, ignored = {}, []
-    for key, value in sorted(qos_specs.items()):
-        if key in QOS_TUNE_KEYS:
-            try:
-                number = int(value)
-            except (TypeError, ValueError):
-                raise InvalidInput("qos_specs %s=%r is not a whole number" % (key, value))
-            if number < 0:
-                raise InvalidInput("qos_specs %s must not be negative" % key)
-            tune[key] = number
-        else:
-            ignored.append(key)
-    return tune, ignored
+    """(iotune dict, ignored keys) from Cinder's front-end ``qos_specs`` (rules/qos.py)."""
+    return qos.iotune(qos_specs)
 
 
 def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_order=None,

@@ -15,7 +15,7 @@ def test_no_target_left():
 def test_no_disk_and_no_secret_left():
     for inactive in (False, True):
         assert checks.VOLUME not in checks.domain_xml(inactive)
-    assert checks.IQN not in checks.host.check_output("virsh -c qemu:///system secret-list")
+    assert not [usage for usage in checks.secret_usages() if checks.IQN in usage]
 
 
 def test_bdm_destroyed_and_volume_available():
