@@ -195,4 +195,3 @@ VOLUME_SPEC = dict(
                         ("rbd_keyring", "rbd_key")],
     required_if=[("backend", "lvm", ["volume_group"])],
 )
-
