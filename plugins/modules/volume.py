@@ -92,6 +92,11 @@ options:
   snapshot_id:
     description: UUID of a snapshot (C(snapshot-<id>) in the same backend) to copy into the new volume.
     type: str
+  must_exist:
+    description: With O(state=present), fail when the volume does not exist instead of creating it (an extend).
+    type: bool
+    default: false
+    version_added: 0.3.0
   force:
     description:
       - With O(state=absent), delete even while exported, removing the export first.
@@ -113,7 +118,11 @@ options:
 notes:
   - Supports C(check_mode) and C(diff_mode).
   - The source options matter only when the volume is created; an existing volume is never overwritten.
-  - Extending an exported volume does not resize the LUN tgtd already serves; re-export it.
+  - Extending a volume exported by tgtd (a running target of O(target_prefix) serving its bytes)
+    also makes tgtd serve the new size, as Cinder's C(extend_volume) calls C(extend_target) -
+    only LUN 1 is made again, so a logged-in initiator keeps its session (Cinder re-creates the
+    whole target, dropping it). The compute side then tells the guest
+    (M(virtblock.volumes.libvirt_volume_extend)); the role C(virtblock.volumes.extend_volume) does both.
 requirements:
   - qemu-img (Debian C(qemu-utils)) for image and volume copies; LVM tools for the V(lvm) backend.
   - The C(rbd) and C(ceph) commands (Debian C(ceph-common)) for the V(rbd) backend, and
@@ -168,6 +177,12 @@ bootable:
   returned: when the volume exists
   type: bool
   sample: false
+target_extended:
+  description: Whether the running iSCSI target's LUN was made again to serve the new size.
+  returned: when the volume exists
+  type: bool
+  sample: false
+  version_added: 0.3.0
 backend:
   description: The backend used.
   returned: always

@@ -19,15 +19,20 @@ description:
     O(compute) and O(storage) facts it returns the differences (RV(findings)), each with its
     C(kind) - C(export_without_attachment), C(attachment_without_export),
     C(disk_without_bdm), C(bdm_without_disk), C(secret_without_disk),
-    C(volume_in_use_without_attachment), C(attachment_stuck) (attaching or detaching),
-    C(backing_store_missing) - its C(volume_id), C(instance_uuid), C(detail), the C(repair)
+    C(volume_in_use_without_attachment), C(attachment_stuck) (attaching or detaching, or
+    reserved while the instance has a domain - an attach killed between its steps),
+    C(backing_store_missing), C(session_without_attachment) and
+    C(attachment_without_session) (the compute host's kernel iSCSI sessions against its
+    host-initiator BDMs) - its C(volume_id), C(instance_uuid), C(detail), the C(repair)
     Nova or Cinder would make and the C(actions) it takes, per part.
   - O(part=compute) (on the libvirt host) returns the store's domains (live and persistent
-    disks by serial) and the libvirt secrets; O(part=storage) (on the tgtd host) the
+    disks by serial), the libvirt secrets and the kernel initiator's iSCSI sessions (null on
+    a host without one, then not compared); O(part=storage) (on the tgtd host) the
     targets of O(target_prefix), their backing stores, and the target files.
   - With O(repair=true) and O(findings), a part carries out the actions it owns, in Nova's
-    detach order - the compute host detaches disks without a BDM and drops unused CHAP
-    secrets, the storage host removes exports no attachment uses (Cinder C(remove_export))
+    detach order - the compute host detaches disks without a BDM, drops unused CHAP
+    secrets and logs out sessions no attachment uses (os-brick C(disconnect_volume)), the
+    storage host removes exports no attachment uses (Cinder C(remove_export))
     and makes a lost target again from its file (C(ensure_export)), the records come last
     (a stuck attachment rolled back or completed, a BDM of a vanished domain destroyed, the
     volume status recomputed as Cinder does). Re-attaching a disk the BDM still lists is left
@@ -83,7 +88,9 @@ options:
     default: 8
 notes:
   - Supports C(check_mode) (the repair plan) and C(diff_mode) is not used.
-  - Host iSCSI sessions (the kernel initiator path) and RBD images are not compared yet.
+  - RBD images and LVM volumes are not compared yet.
+  - Run it when no attach or detach runs - a reservation of an attach under way looks like
+    one of a killed attach.
 requirements:
   - libvirt-python on the compute host; tgtd on the storage host.
 '''

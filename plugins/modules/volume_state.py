@@ -29,6 +29,12 @@ description:
     volume, so never in C(maintenance)), V(detached)
     (C(attachment_delete) / C(unreserve_volume) - the volume is C(available) again when the
     last attachment goes) and V(error_attaching) (a failed attach).'
+  - V(extending), V(extended) and V(error_extending) are the steps of Cinder's C(extend_volume)
+    to O(size) GiB - V(extending) (API C(_extend)) refuses a size not greater than the current
+    one ("New size for extend must be greater than current size") and a volume neither
+    C(available) nor C(in-use) (nor C(error_extending), which a rerun retries), and marks it
+    C(extending); V(extended) sets the new size and puts the status back (C(in-use) or
+    C(available)); V(error_extending) marks a failed extend. Added in 0.3.0.
   - The volume's C(status) follows its attachments as Cinder's
     C(_get_statuses_from_attachments) computes it - attachments in C(error_attaching) are
     ignored, then the first of C(attached) (shown C(in-use)), C(attaching), C(detaching),
@@ -45,7 +51,8 @@ options:
   state:
     description: The volume record (V(present), V(absent)) or the attachment's state (the others).
     type: str
-    choices: [present, absent, reserved, attaching, attached, detaching, detached, error_attaching]
+    choices: [present, absent, reserved, attaching, attached, detaching, detached, error_attaching,
+              extending, extended, error_extending]
     default: present
   instance_uuid:
     description: The instance of the attachment. Required for the attachment states.
@@ -65,7 +72,7 @@ options:
     description: The device in the guest (Cinder's C(mountpoint)), e.g. C(/dev/vdb).
     type: str
   size:
-    description: Size in GiB (O(state=present)).
+    description: Size in GiB (O(state=present)); the new size for O(state=extending) and O(state=extended).
     type: int
   multiattach:
     description: Whether several instances may attach the volume at once (O(state=present)).
@@ -102,6 +109,12 @@ EXAMPLES = r'''
     state: attached
     host: "{{ inventory_hostname }}"
     mountpoint: "{{ reservation.device_name }}"
+
+- name: Start an extend to 20 GiB (Cinder os-extend; the status is extending)
+  virtblock.volumes.volume_state:
+    volume_id: "{{ volume_id }}"
+    state: extending
+    size: 20
 '''
 
 RETURN = r'''

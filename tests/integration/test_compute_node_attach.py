@@ -1,8 +1,10 @@
 """The attach and detach playbooks, unchanged, against three hosts: storage = this
 machine (tgtd), compute1 = the compute-node guest over SSH (kernel initiator through
-os-brick, nested libvirtd), store = this machine (SQLite), with iscsi_initiator=host."""
+os-brick, nested libvirtd), store = this machine (SQLite), with iscsi_initiator=host (auto
+in the first test: compute1 has a kernel initiator), and os-brick multipath over two portals."""
 
 import os
+import uuid
 
 import pytest
 
@@ -67,7 +69,11 @@ def test_attach_reads_the_storage_data_in_the_compute_node_and_detach_cleans_up(
         handle.write(MARKER)
     disks_before = compute_node.scsi_disks()
     try:
-        run = ok(env.attach(instance, volume_id, extra=three_hosts(env), env=ansible_env, timeout=LONG))
+        # iscsi_initiator auto (the role's default), decided on compute1: it has a kernel
+        # initiator, so the attach takes the host path (this machine, without iscsi_tcp,
+        # would take qemu: test_prerequisites). The by-path device_path below says host.
+        run = ok(env.attach(instance, volume_id, extra=three_hosts(env, virtblock_iscsi_initiator="auto"),
+                            env=ansible_env, timeout=LONG))
         assert run.changed > 0
         [bdm] = env.bdms(volume_id)
         assert '"device_path": "%s"' % by_path(volume_id) in bdm["connection_info"]
@@ -108,3 +114,47 @@ def test_failure_at_the_libvirt_step_on_the_compute_node_rolls_back_both_hosts(
         assert_nothing_left(compute_node, env, volume_id, disks_before)
     finally:
         compute_node.remove_domain(instance)
+
+
+def test_multipath_connect_builds_the_map_over_two_portals_and_disconnect_removes_it(
+        compute_node, compute_inventory, tgtd, tmp_path):
+    env = compute_inventory[1]
+    volume_id = str(uuid.uuid4())
+    backing = tmp_path / "backing"
+    backing.write_bytes(MARKER + b"\0" * ((1 << 20) - len(MARKER)))
+    # Nova's connector with [libvirt] volume_use_multipath = true, Cinder's export on two
+    # portals (guest-side addresses; tgtd listens on the two loopback ones).
+    connector = run_module("connector_info", dict(multipath=True), host="compute1", env=env, timeout=LONG)
+    assert connector["connector"]["multipath"] is True
+    # What prerequisites and the attach role's iscsi_initiator=auto read: this host can.
+    assert connector["kernel_initiator"] is True and connector["multipathd"] is True
+    assert connector["iscsi_initiator"] == "host"
+    made = run_module("iscsi_target", tgtd.module_args(
+        volume_id=volume_id, backing_store=str(backing), target_ip_address=GUEST_PORTALS[0],
+        target_secondary_ip_addresses=[GUEST_PORTALS[1]],
+        listen_ip_addresses=compute_node.portal_ips, connector=connector["connector"]))
+    assert not made["failed"], made.get("msg")
+    info = made["connection_info"]
+    assert info["data"]["target_portals"] == compute_node.portals
+    disks_before = compute_node.scsi_disks()
+    try:
+        args = dict(connection_info=info, use_multipath=True)
+        first = run_module("volume_connection", args, host="compute1", env=env, timeout=LONG)
+        assert not first["failed"], first.get("msg")
+        device = first["device_path"]
+        assert device.startswith("/dev/mapper/")
+        # Two paths (one per portal) under one map, and the map holds the volume's data.
+        paths = compute_node.ssh("ls /sys/block/$(basename $(readlink -f %s))/slaves" % device).stdout.split()
+        assert len(paths) == 2 and all(p.startswith("sd") for p in paths)
+        assert compute_node.ssh("head -c %d %s" % (len(MARKER), device)).stdout == MARKER.decode()
+        assert os.path.basename(device) in compute_node.multipath_maps()
+        again = run_module("volume_connection", args, host="compute1", env=env, timeout=LONG)
+        assert again["changed"] is False and again["device_path"] == device
+        out = run_module("volume_connection", dict(args, state="disconnected"), host="compute1", env=env, timeout=LONG)
+        assert not out["failed"], out.get("msg")
+        assert out["changed"] is True
+        assert os.path.basename(device) not in compute_node.multipath_maps()
+        assert compute_node.scsi_disks() == disks_before
+        assert info["data"]["target_iqn"] not in compute_node.sessions()
+    finally:
+        run_module("iscsi_target", tgtd.module_args(volume_id=volume_id, state="absent"))

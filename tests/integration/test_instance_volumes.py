@@ -54,7 +54,7 @@ def test_instance_volumes_converges_and_check_mode_shows_the_plan(attach_env, vi
     assert run.changed == 0 and plan["changes"] == 0
 
     # a disk removed by hand is attached again by the next run
-    xml = [x for x in attach_env.domain_xmls(dom)][1]
+    xml = attach_env.domain_xmls(dom)[1]             # the live XML
     disk = xml[xml.rindex("<disk", 0, xml.index(vol["C"])):]
     disk = disk[:disk.index("</disk>") + len("</disk>")]
     dom.detachDeviceFlags(disk, virt.libvirt.VIR_DOMAIN_AFFECT_LIVE | virt.libvirt.VIR_DOMAIN_AFFECT_CONFIG)

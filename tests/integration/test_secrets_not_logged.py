@@ -93,3 +93,23 @@ def test_no_secret_in_syslog_result_invocation_diff_or_error(cases):
     for line in syslog:
         for secret in SECRETS:
             assert secret not in line, "syslog got a secret: %s" % line
+
+
+def test_no_cephx_key_in_syslog_result_invocation_or_diff(ceph):
+    """The Ceph modules given the key as a value (rbd_key, as the roles pass it): the key
+    reaches neither syslog nor a result, against the session's real cluster."""
+    volume_id = str(uuid.uuid4())
+    client = dict(rbd_ceph_conf=ceph.conf, rbd_user=ceph.user, rbd_key=ceph.key)
+    cases = [("volume", dict(client, backend="rbd", volume_id=volume_id, size_mib=8)),
+             ("rbd_connection", dict(client, volume_id=volume_id)),
+             ("volume", dict(client, backend="rbd", volume_id=volume_id, state="absent"))]
+    results, syslog = run_captured([dict(module=name, args=args, diff=True) for name, args in cases])
+    assert [(r.get("failed", False), r.get("changed")) for r in results] == [
+        (False, True), (False, False), (False, True)], [r.get("msg") for r in results]
+    assert results[1]["connection_info"]["data"]["auth_username"] == ceph.user
+    for result in results:
+        assert ceph.key not in json.dumps({k: v for k, v in result.items() if not k.startswith("_")})
+    invocations = [line for line in syslog if "Invoked with" in line]
+    assert len(invocations) == len(cases), syslog
+    for line in syslog:
+        assert ceph.key not in line, "syslog got the cephx key: %s" % line

@@ -135,3 +135,53 @@ def test_attach_rerun_puts_back_a_disk_removed_by_hand(attach_env, virt):
         ET.fromstring(before).find("target").get("dev")
     assert len(attach_env.bdms(volume_id)) == 1 and attach_env.volume_status(volume_id) == "in-use"
     assert ok(attach_env.attach(instance, volume_id, extra=SCSI)).changed == 0
+
+
+def test_a_killed_attach_is_found_and_repaired(attach_env, virt, tmp_path):
+    """kill -9 of ansible-playbook itself as "Save the BDM" starts: the disk is plugged in,
+    the export made, the BDM and the attachment only reserved. The audit reports the stuck
+    reservation and the export, repair rolls the attach back, the next audit is clean."""
+    dom = virt.define(start=True)
+    instance, volume_id = dom.UUIDString(), attach_env.new_volume()
+    with pytest.raises(AssertionError, match=r"recorded nothing \(rc -9\)"):
+        attach_env.attach(instance, volume_id, extra=SCSI, fault_at="Save the BDM",
+                          fault_command="kill -9 $PPID")   # the shell's parent: ansible-playbook
+    assert attach_env.traces(volume_id, dom) == dict(
+        tgtd=True, target_file=True, libvirt_secret=True, bdms=1, status="reserved", disk=True)
+
+    report, run = audit(attach_env, tmp_path, "killed")
+    assert found(report) == [("attachment_stuck", volume_id),
+                             ("export_without_attachment", volume_id)]
+    assert [f["detail"] for f in report["findings"] if f["kind"] == "attachment_stuck"][0] \
+        .endswith("is reserved")
+    repaired, run = audit(attach_env, tmp_path, "killed-repair", repair=True)
+    assert run.changed > 0
+    assert attach_env.traces(volume_id, dom) == dict(
+        tgtd=False, target_file=False, libvirt_secret=False, bdms=0, status="available",
+        disk=False)
+    again, run = audit(attach_env, tmp_path, "killed-after")
+    assert again["findings"] == [] and run.changed == 0
+
+
+def test_detach_rerun_removes_what_is_still_there(attach_env, virt):
+    """A detach that finished in the records, with its disk back in the domain and its
+    target back in tgtd (a restore, a hand edit, a remove_export that did not happen): the
+    rerun looks at the domain and at tgtd, takes both away, and reports the change."""
+    dom = virt.define()                        # stopped: its persistent config
+    instance, volume_id = dom.UUIDString(), attach_env.new_volume()
+    ok(attach_env.attach(instance, volume_id, extra=SCSI))
+    disk = disk_xml(virt.config_xml(dom), volume_id)
+    shown = attach_env.tgtd.tgtadm("--op", "show", "--mode", "target")
+    tid = re.search(r"^Target (\d+): (\S+volume-%s)$" % volume_id, shown, re.M).groups()
+    ok(attach_env.detach(instance, volume_id))
+    assert attach_env.traces(volume_id, dom) == dict(
+        tgtd=False, target_file=False, libvirt_secret=False, bdms=0, status="available",
+        disk=False)
+
+    dom.attachDeviceFlags(disk, virt.libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    attach_env.tgtd.tgtadm("--op", "new", "--mode", "target", "--tid", tid[0], "-T", tid[1])
+    assert attach_env.in_tgtd(volume_id) and disk_xml(virt.config_xml(dom), volume_id)
+    again = ok(attach_env.detach(instance, volume_id))
+    assert again.changed > 0
+    assert not attach_env.in_tgtd(volume_id) and disk_xml(virt.config_xml(dom), volume_id) is None
+    assert ok(attach_env.detach(instance, volume_id)).changed == 0

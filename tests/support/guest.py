@@ -8,6 +8,7 @@ disk that goes away:
 
     VBTEST-READY
     VBTEST-DISK vda serial=<first 20 chars of the serial> data=<first 32 bytes>
+    VBTEST-SIZE vda <512-byte sectors, printed when first seen and whenever it changes>
     VBTEST-GONE vda
 
 Booted with ``root=/dev/vda`` (the boot disk's name) or ``vbtest.root_serial=<serial>``
@@ -85,9 +86,11 @@ while true; do
          data=$(dd if=/dev/$n bs=512 count=1 2>/dev/null | head -c 32 | tr -c 'A-Za-z0-9-' '.')
          echo "VBTEST-DISK $n serial=$s data=$data" ;;
     esac
+    sz=$(cat $d/size)
+    if [ "$(cat /sz.$n 2>/dev/null)" != "$sz" ]; then echo "VBTEST-SIZE $n $sz"; echo "$sz" > /sz.$n; fi
   done
   for n in $known; do
-    case " $now " in *" $n "*) ;; *) echo "VBTEST-GONE $n" ;; esac
+    case " $now " in *" $n "*) ;; *) echo "VBTEST-GONE $n"; rm -f /sz.$n ;; esac
   done
   known=$now
   sleep 0.2

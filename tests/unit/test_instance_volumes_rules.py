@@ -8,10 +8,10 @@ A = "aaaaaaaa-0000-4000-8000-000000000001"
 B = "bbbbbbbb-0000-4000-8000-000000000002"
 C = "cccccccc-0000-4000-8000-000000000003"
 R = "dddddddd-0000-4000-8000-000000000004"
-INFO = {"driver_volume_type": "iscsi", "data": {}}
 
 
-def row(volume_id, dev, info=INFO, boot_index=None, destination_type="volume"):
+def row(volume_id, dev, info="iscsi", boot_index=None, destination_type="volume"):
+    info = {"driver_volume_type": info, "data": {}} if info else None
     return {"volume_id": volume_id, "device_name": "/dev/" + dev, "connection_info": info,
             "boot_index": boot_index, "destination_type": destination_type}
 

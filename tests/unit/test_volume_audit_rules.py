@@ -132,3 +132,76 @@ def test_repair_order_is_novas():
              for a in va.actions_for(found, part)]
     assert parts == [("storage", "remove_export"), ("records", "delete_attachment"),
                      ("records", "destroy_bdm")]
+
+
+def test_a_reservation_beside_a_domain_is_a_killed_attach():
+    """Cinder's attachment_create leaves ``reserved`` until attachment_complete: with the
+    instance's domain there, the attach was killed between its steps. Disk plugged, BDM not
+    saved: rolled back (disk detached, attachment deleted, BDM destroyed, export removed)."""
+    rec = records(att="reserved", status="reserved")
+    rec["bdms"][0]["connection_info"] = None
+    found = va.audit(rec, compute(), storage())
+    assert kinds(found) == ["export_without_attachment", "attachment_stuck"]
+    assert [a["op"] for a in found[1]["actions"]] == ["detach", "delete_attachment", "destroy_bdm"]
+    assert "is reserved" in found[1]["detail"]
+    # no disk yet (killed before the attach step): the same roll-back, nothing to detach
+    found = va.audit(rec, compute(disks=()), storage())
+    assert [a["op"] for a in found[1]["actions"]] == ["delete_attachment", "destroy_bdm"]
+    # killed after the BDM was saved: completed
+    found = va.audit(records(att="reserved", status="reserved"), compute(), storage())
+    assert kinds(found) == ["attachment_stuck"]
+    assert found[0]["actions"][0]["attach_status"] == "attached"
+
+
+HOST = dict(CI, data=dict(CI["data"], auth_method=None, device_path="/dev/disk/by-path/x"))
+SESSION = {"sid": 1, "target_iqn": IQN + V1, "target_portal": "127.0.0.1:3260"}
+
+
+def test_sessions_are_not_compared_where_the_host_has_no_kernel_initiator():
+    assert va.audit(records(), dict(compute(), sessions=None), storage()) == []
+
+
+def test_a_session_no_attachment_uses_is_logged_out():
+    """Nova's _disconnect_volume (os-brick disconnect_volume), after the disk is gone."""
+    found = va.audit(records(), dict(compute(), sessions=[SESSION]), storage())
+    assert kinds(found) == ["session_without_attachment"]
+    assert found[0]["actions"] == [{"part": "compute", "op": "disconnect", "volume_id": V1,
+                                    "target_iqn": IQN + V1, "target_portal": "127.0.0.1:3260",
+                                    "target_lun": 1}]
+    # a host-path BDM of an instance on this host uses it: no finding
+    rec = records()
+    rec["bdms"][0]["connection_info"] = HOST
+    assert va.audit(rec, dict(compute(), sessions=[SESSION]), storage()) == []
+    # the same BDM destroyed by a rollback in this audit: the session goes after the disk
+    rec = records(att="attaching", status="attaching")
+    rec["bdms"][0]["connection_info"] = None
+    found = va.audit(rec, dict(compute(), sessions=[SESSION]), storage())
+    ops = [(a["part"], a["op"]) for part in ("compute", "storage", "records")
+           for a in va.actions_for(found, part)]
+    assert ops[:2] == [("compute", "detach"), ("compute", "disconnect")]
+
+
+def test_a_host_attachment_without_its_session_is_reported():
+    rec = records()
+    rec["bdms"][0]["connection_info"] = HOST
+    found = va.audit(rec, dict(compute(), sessions=[]), storage())
+    assert kinds(found) == ["attachment_without_session"]
+    assert found[0]["repair"] is None and found[0]["instance_uuid"] == I1
+    # an instance with no domain on this compute host is another host's business
+    assert "attachment_without_session" not in kinds(
+        va.audit(rec, dict(compute(domain=False), sessions=[]), storage()))
+
+
+def test_sessions_read_from_sysfs(tmp_path):
+    """The kernel's iscsi_session / iscsi_connection classes (what iscsiadm -m session prints)."""
+    from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import iscsi_sessions
+    assert iscsi_sessions.sessions(str(tmp_path)) is None
+    session = tmp_path / "class" / "iscsi_session" / "session3"
+    conn = tmp_path / "class" / "iscsi_connection" / "connection3:0"
+    session.mkdir(parents=True)
+    conn.mkdir(parents=True)
+    (session / "targetname").write_text(IQN + V1 + "\n")
+    (conn / "persistent_address").write_text("fd00::2\n")
+    (conn / "persistent_port").write_text("3260\n")
+    assert iscsi_sessions.sessions(str(tmp_path)) == [
+        {"sid": 3, "target_iqn": IQN + V1, "target_portal": "[fd00::2]:3260"}]

@@ -279,6 +279,23 @@ class Guest(object):
         except libvirt.libvirtError as err:
             raise VirtblockError("libvirt could not undefine the domain: %s" % err.get_error_message())
 
+    def block_capacity(self, dev):
+        """The size in bytes QEMU gives the guest for disk *dev* (``virDomainGetBlockInfo``)."""
+        try:
+            return int(self._dom.blockInfo(dev)[0])
+        except libvirt.libvirtError as err:
+            raise VirtblockError("libvirt could not read the size of disk %s: %s" % (dev, err.get_error_message()))
+
+    def block_resize(self, dev, size_bytes):
+        """Nova's ``BlockDevice.resize``: QEMU's ``block_resize`` on the live disk, which
+        re-reads the size of what it opened (a host device, an iSCSI LUN, an RBD image) and
+        tells the guest (virtio-blk config change, a SCSI capacity-changed event)."""
+        try:
+            self._dom.blockResize(dev, int(size_bytes), libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+        except libvirt.libvirtError as err:
+            raise VirtblockError("libvirt could not resize disk %s to %d bytes: %s"
+                                 % (dev, size_bytes, err.get_error_message()))
+
     def attach(self, disk_xml, live, config):
         flags = ((libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
                  | (libvirt.VIR_DOMAIN_AFFECT_CONFIG if config else 0))

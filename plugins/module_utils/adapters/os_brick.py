@@ -156,6 +156,18 @@ class BrickConnection(object):
                 return stable or device
             time.sleep(0.25)
 
+    def extend(self, properties):
+        """os-brick ``extend_volume``: rescan the connected device (every path, and the
+        multipath map); returns its new size in bytes."""
+        try:
+            new_size = self.connector.extend_volume(properties)
+        except Exception as err:  # pylint: disable=broad-except
+            raise VirtblockError("os-brick extend_volume failed: %s: %s" % (type(err).__name__, err))
+        if new_size is None:
+            # Nova: os-brick ignored a failure and returned no size (VolumeExtendFailed)
+            raise VirtblockError("os-brick extend_volume returned no new size")
+        return int(new_size)
+
     def disconnect(self, properties, device_path):
         self.connector.disconnect_volume(properties, {"path": device_path, "type": "block"},
                                          force=True, ignore_errors=False)

@@ -86,6 +86,7 @@ class LiveTarget(object):
         self.luns = {}          # lun -> backing store path
         self.bsoflags = {}      # lun -> flags string
         self.scsi = {}          # lun -> (SCSI SN, SCSI ID)
+        self.sizes_mb = {}      # lun -> size as tgtd reports it (bytes // 10**6)
         self.accounts = []
         self.acls = []
 
@@ -145,6 +146,10 @@ def parse_show_targets(text):
                 path = item.split(":", 1)[1].strip()
                 if path != "None":
                     current.luns[lun] = path
+            elif item.startswith("Size:") and lun is not None:
+                found = re.match(r"^Size: (\d+) MB", item)
+                if found:
+                    current.sizes_mb[lun] = int(found.group(1))
             elif item.startswith("Backing store flags:") and lun is not None:
                 current.bsoflags[lun] = item.split(":", 1)[1].strip() or None
             elif item.startswith("SCSI SN:") and lun is not None:
@@ -284,19 +289,7 @@ class TgtAdmin(object):
     def _fill(self, tid, spec):
         """LUN 1, write cache, CHAP accounts and ACL of a just-created target."""
         try:
-            lun_params = [("path", spec.backing_store)]
-            if spec.bs_type:
-                lun_params.append(("bstype", spec.bs_type))
-            if spec.bsoflags:
-                # tgtd separates flags with ':' (its request already uses ',').
-                lun_params.append(("bsoflags", ":".join(sorted(_flags(spec.bsoflags)))))
-            self.request("device", "new", lun_params, tid=tid, lun=LUN, what="new LUN %d" % LUN)
-            if not spec.write_cache:
-                self.request("device", "update", [("mode_page", WRITE_CACHE_OFF_MODE_PAGE)],
-                             tid=tid, lun=LUN, what="write-cache off")
-            scsi = [(k, getattr(spec, k)) for k in ("scsi_sn", "scsi_id") if getattr(spec, k)]
-            if scsi:   # as tgt-admin: "--op update --mode logicalunit --params scsi_sn=..,scsi_id=.."
-                self.request("device", "update", scsi, tid=tid, lun=LUN, what="scsi_sn/scsi_id")
+            self._new_lun(tid, spec)
             for user, password in spec.incoming_users:
                 self.set_account(user, password)
                 self.request("account", "bind", [("user", user)], tid=tid, what="bind account %s" % user)
@@ -310,6 +303,46 @@ class TgtAdmin(object):
             self._delete_quietly(tid, spec.usernames)
             raise
         return tid
+
+    def _new_lun(self, tid, spec):
+        """LUN 1 of *spec* (backing store, type, flags, write cache, SCSI names) on target *tid*."""
+        lun_params = [("path", spec.backing_store)]
+        if spec.bs_type:
+            lun_params.append(("bstype", spec.bs_type))
+        if spec.bsoflags:
+            # tgtd separates flags with ':' (its request already uses ',').
+            lun_params.append(("bsoflags", ":".join(sorted(_flags(spec.bsoflags)))))
+        self.request("device", "new", lun_params, tid=tid, lun=LUN, what="new LUN %d" % LUN)
+        if not spec.write_cache:
+            self.request("device", "update", [("mode_page", WRITE_CACHE_OFF_MODE_PAGE)],
+                         tid=tid, lun=LUN, what="write-cache off")
+        scsi = [(k, getattr(spec, k)) for k in ("scsi_sn", "scsi_id") if getattr(spec, k)]
+        if scsi:   # as tgt-admin: "--op update --mode logicalunit --params scsi_sn=..,scsi_id=.."
+            self.request("device", "update", scsi, tid=tid, lun=LUN, what="scsi_sn/scsi_id")
+
+    def resize_lun(self, target, spec):
+        """Make tgtd read the backing store's new size: LUN 1 deleted and made again from
+        *spec* on the same target.
+
+        Cinder's ``ISCSITarget.extend_target`` runs ``tgt-admin --update <iqn> -f`` when the
+        volume is attached, which deletes the whole target and drops the initiators'
+        sessions ("This will cause IO disruption"). tgtd opens a backing store once and
+        keeps its size, but the target, its I_T nexus, CHAP binding and ACL outlive a LUN:
+        only LUN 1 is remade, so a logged-in initiator keeps its session and sees the new
+        capacity on its next READ CAPACITY (QEMU's block_resize, a SCSI rescan). tgtd
+        refuses (20, "this logical unit is still active") while commands are in flight:
+        the error is reported and the LUN left as it was.
+        """
+        self.request("device", "delete", tid=target.tid, lun=LUN, what="delete LUN %d" % LUN)
+        try:
+            self._new_lun(target.tid, spec)
+        except TgtError:
+            # put a LUN back (old flags from spec are the same) rather than leave none
+            try:
+                self.request("device", "new", [("path", spec.backing_store)], tid=target.tid, lun=LUN)
+            except TgtError:
+                pass
+            raise
 
     def set_account(self, user, password):
         """(Re)create a global CHAP account: tgtd cannot change a password in place."""

@@ -193,6 +193,11 @@ def set_volume(tx, p):
 
     if volume is None:
         raise VolumeNotFound(volume_id)
+    if state in volume_states.EXTEND_STATES:
+        changed, updates = volume_states.plan_extend(volume, before["attachments"], state, p.get("size"))
+        if changed:
+            tx.volume_update(volume_id, updates)
+        return changed, before, _snapshot(tx, volume_id) if changed else before
     if not p.get("instance_uuid"):
         raise InvalidInput("instance_uuid is required for state %s" % state)
     attachments = before["attachments"]
@@ -291,7 +296,8 @@ VOLUME_STATE_SPEC = dict(
         volume_id=dict(type="str", required=True),
         state=dict(type="str", default="present",
                    choices=["present", "absent", "reserved", "attaching", "attached",
-                            "detaching", "detached", "error_attaching"]),
+                            "detaching", "detached", "error_attaching",
+                            "extending", "extended", "error_extending"]),
         instance_uuid=dict(type="str"),
         attachment_id=dict(type="str"),
         attach_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
@@ -306,5 +312,5 @@ VOLUME_STATE_SPEC = dict(
     required_if=[
         ("state", state, ["instance_uuid"])
         for state in ("reserved", "attaching", "attached", "detaching", "detached",
-                      "error_attaching")],
+                      "error_attaching")] + [("state", state, ["size"]) for state in ("extending", "extended")],
 )

@@ -172,6 +172,27 @@ class TargetExport(object):
         else:
             files.write_atomically(self.path, old_text)
 
+    def lun_to_extend(self, backing_path, size_bytes):
+        """The running target whose LUN 1 serves *backing_path* at less than *size_bytes*,
+        with the TargetSpec to remake the LUN from (Cinder's ``extend_target``), or None."""
+        live = self.tgt.find(self.iqn)
+        if live is None or live.luns.get(tgt_config.LUN) != os.path.realpath(backing_path):
+            return None
+        # tgtd shows whole MB (10**6 bytes), rounded to the nearest
+        if live.sizes_mb.get(tgt_config.LUN, 0) >= (size_bytes + 500000) // 10 ** 6:
+            return None
+        spec = self._old_spec(self.current_text(), live)
+        if spec is None:
+            # no file of ours (a target made by hand): keep what tgtd shows of the LUN
+            spec = tgt_config.TargetSpec(self.iqn, backing_path, bsoflags=live.bsoflags.get(tgt_config.LUN))
+        return live, spec
+
+    def extend(self, live, spec):
+        try:
+            self.tgt.resize_lun(live, spec)
+        except VirtblockError as err:
+            raise VirtblockError("Failed to extend the iSCSI target of volume %s: %s" % (self.volume_id, err.msg))
+
     def plan_absent(self, force=False):
         text = self.current_text()
         live = self.tgt.find(self.iqn)

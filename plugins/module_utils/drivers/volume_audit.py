@@ -21,6 +21,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import vol
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_states
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import volume_name
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import guest_disks
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import host_connection
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import iscsi_sessions
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import connected
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import TargetExport
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
@@ -89,7 +91,8 @@ def gather_compute(uri, instance_uuids):
         secrets = [{"uuid": uuid, "usage_type": kind, "usage_id": usage,
                     "used": any(uuid in text for text in texts)}
                    for uuid, kind, usage in host.secrets()]
-    return {"domains": domains, "secrets": sorted(secrets, key=lambda s: s["uuid"])}
+    return {"domains": domains, "secrets": sorted(secrets, key=lambda s: s["uuid"]),
+            "sessions": iscsi_sessions.sessions()}
 
 
 def repair_compute(uri, actions, check_mode, detach_attempts=8, detach_timeout=20):
@@ -104,6 +107,13 @@ def repair_compute(uri, actions, check_mode, detach_attempts=8, detach_timeout=2
             if not check_mode:
                 with connected(uri) as host:
                     changed = host.delete_unused_secret(action["uuid"])
+        elif action["op"] == "disconnect":
+            # Nova's _disconnect_volume: os-brick disconnect_volume (flush, remove, logout)
+            info = {"driver_volume_type": "iscsi", "data": dict(
+                (key, action[key]) for key in ("target_iqn", "target_portal", "target_lun"))}
+            changed = host_connection.set_connection(dict(
+                connection_info=info, iscsi_initiator="host", use_multipath=False,
+                device_scan_attempts=1, state="disconnected", lock_path=None), check_mode)[0]["changed"]
         else:
             continue    # reattach: the playbook renders the disk (libvirt_disk_attach)
         done.append(dict(action, changed=changed))

@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volumes as volume_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    InvalidInput, InvalidVolume, ServiceUnavailable, VirtblockError)
+    InvalidInput, InvalidVolume, ServiceUnavailable, VirtblockError, VolumeNotFound)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
     target_iqn, validate_uuid, volume_name)
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
@@ -63,24 +63,48 @@ class VolumeManager(object):
         result = dict(changed=changed, backend=self.backend.kind)
         if after:
             result.update(volume_path=after["path"], size=volume_rules.gib(after["size_bytes"]),
-                          size_bytes=after["size_bytes"], bootable=after["bootable"])
+                          size_bytes=after["size_bytes"], bootable=after["bootable"],
+                          target_extended=after.pop("target_extended", False))
         return result, current or {}, after or {}
 
     def present(self, current):
         p = self.p
         wanted = volume_rules.requested_bytes(p["size"], p["size_mib"])
         if current is not None:
-            if volume_rules.resize_action(current["size_bytes"], wanted) is None:
-                return current, False
-            if not self.check_mode:
+            grow = volume_rules.resize_action(current["size_bytes"], wanted) is not None
+            if grow and not self.check_mode:
                 self.backend.extend(self.name, wanted)
-            return dict(current, size_bytes=wanted), True
+            after = dict(current, size_bytes=wanted) if grow else current
+            # Cinder's LVM driver: extend the LV, then ``target_driver.extend_target``. A
+            # rerun after a run that grew the bytes but died before the LUN finishes it.
+            lun_grown = self.extend_target(after)
+            return dict(after, target_extended=lun_grown), grow or lun_grown
+        if p.get("must_exist"):
+            # an extend (the extend_volume role) never creates the volume it was to grow
+            raise VolumeNotFound(self.volume_id)
         kind, source, source_bytes, bootable = self.source()
         size_bytes = volume_rules.creation_size(wanted, kind, source_bytes,
                                                 image_id=p["image"] or p["image_location"])
         if not self.check_mode:
             self.backend.create(self.name, size_bytes, source=source, bootable=bootable)
         return {"path": self.backend.path(self.name), "size_bytes": size_bytes, "bootable": bootable}, True
+
+    def extend_target(self, volume):
+        """Make a running tgtd export of the volume serve its new size; True when it did."""
+        if self.backend.kind == "rbd":
+            return False        # no export: librbd clients see the new size themselves
+        p = self.p
+        export = TargetExport(TgtAdmin(p["control_port"]), p["volumes_dir"], self.volume_id,
+                              target_iqn(p["target_prefix"], self.volume_id))
+        try:
+            found = export.lun_to_extend(volume["path"], volume["size_bytes"])
+        except ServiceUnavailable:
+            return False        # no tgtd here: nothing exported to resize
+        if found is None:
+            return False
+        if not self.check_mode:
+            export.extend(*found)
+        return True
 
     def source(self):
         """(kind, (path, format) or None, size in bytes, bootable) of the creation source."""
@@ -187,6 +211,7 @@ VOLUME_SPEC = dict(
         source_volid=dict(type="str"),
         snapshot_id=dict(type="str"),
         force=dict(type="bool", default=False),
+        must_exist=dict(type="bool", default=False),
         volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
         target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
         control_port=dict(type="int", default=0),

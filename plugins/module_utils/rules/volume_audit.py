@@ -13,7 +13,8 @@ Inputs (the drivers gather them, one per system):
   ``instance_uuid``, ``volume_id``, ``device_name``, ``disk_bus``, ``connection_info``);
 - *compute*: ``domains`` (``{instance uuid: {running, disks: [{dev, serial, live,
   config}]}}``, only the store's instances; a missing key is a missing domain) and
-  ``secrets`` (``[{uuid, usage_type, usage_id, used}]``);
+  ``secrets`` (``[{uuid, usage_type, usage_id, used}]``) and ``sessions`` (the kernel
+  initiator's ``[{target_iqn, target_portal}]``; None on a host without one: not compared);
 - *storage*: ``targets`` (``[{iqn, volume_id, backing_store, backing_exists}]``) and
   ``target_files`` (volume ids with a target file).
 
@@ -21,6 +22,12 @@ A finding is ``{kind, volume_id, instance_uuid, detail, repair, actions}``; *act
 ``{part, op, ...}`` for the part that owns the system (``compute``, ``storage``,
 ``records``). The repair order is Nova's detach order: compute host first, then the export,
 the re-attach of a lost disk (it needs the export), and the records last.
+
+An attachment is stuck when it is ``attaching`` or ``detaching``, or ``reserved`` while its
+instance has a domain: Cinder's ``attachment_create`` reserves, and only a finished attach
+(``attachment_complete``) moves on, so a reservation beside a domain is an attach killed
+between its steps. The audit must run when no attach or detach does (as ``nova-manage
+volume_attachment refresh`` wants the instance locked).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,13 +37,15 @@ import re
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_states
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.target_config import LUN
 
 KINDS = ("export_without_attachment", "attachment_without_export", "disk_without_bdm",
          "bdm_without_disk", "secret_without_disk", "volume_in_use_without_attachment",
-         "attachment_stuck", "backing_store_missing")
+         "attachment_stuck", "backing_store_missing", "session_without_attachment",
+         "attachment_without_session")
 LIVE_STATES = ("reserved", "attaching", "attached", "detaching")
 STUCK_STATES = ("attaching", "detaching")
-REPAIR_ORDER = (("compute", ("detach", "delete_secret")),
+REPAIR_ORDER = (("compute", ("detach", "delete_secret", "disconnect")),
                 ("storage", ("remove_export", "ensure_export")),
                 ("compute", ("reattach",)),
                 ("records", ("set_attachment", "delete_attachment", "destroy_bdm",
@@ -97,7 +106,11 @@ def audit(records, compute, storage):
     # Records and the compute host: stuck attachments first (they decide their BDM).
     settled = set()
     for att in atts:
-        if att["attach_status"] not in STUCK_STATES:
+        # A reservation is an attach under way, or a shelved instance's (no domain, Nova's
+        # _attach_volume_shelved_offloaded): with a domain and no attach running (the audit
+        # runs alone), it is an attach killed before it finished.
+        if att["attach_status"] not in STUCK_STATES and not (
+                att["attach_status"] == "reserved" and att["instance_uuid"] in domains):
             continue
         key = (att["instance_uuid"], att["volume_id"])
         settled.add(key)
@@ -108,7 +121,7 @@ def audit(records, compute, storage):
             repair, actions = "roll_detaching: the disk is still attached", [
                 {"part": "records", "op": "set_attachment", "attachment_id": att["id"],
                  "volume_id": att["volume_id"], "attach_status": "attached"}]
-        elif att["attach_status"] == "attaching" and disk and bdm and bdm.get("connection_info"):
+        elif att["attach_status"] != "detaching" and disk and bdm and bdm.get("connection_info"):
             repair, actions = "attachment_complete: the disk is attached and the BDM saved", [
                 {"part": "records", "op": "set_attachment", "attachment_id": att["id"],
                  "volume_id": att["volume_id"], "attach_status": "attached"}]
@@ -220,8 +233,45 @@ def audit(records, compute, storage):
                 "target %s serves %s, which does not exist" % (target["iqn"],
                                                                target.get("backing_store")),
                 None, []))
+    findings += _sessions(volumes, bdms, domains, compute.get("sessions"), findings)
     return sorted(findings, key=lambda f: (KINDS.index(f["kind"]), f["volume_id"] or "",
                                            f["instance_uuid"] or "", f["detail"]))
+
+
+def _sessions(volumes, bdms, domains, sessions, planned):
+    """The compute host's kernel iSCSI sessions against its host-initiator BDMs (those whose
+    ``connection_info`` carries the ``device_path`` os-brick gave, Nova's ``_connect_volume``
+    on this host: their instance has a domain here). A session no remaining BDM uses is
+    logged out as Nova's ``_disconnect_volume`` does (os-brick ``disconnect_volume``); a BDM
+    whose session is gone is reported (Nova reconnects it on a hard reboot, not before)."""
+    if sessions is None:
+        return []
+    destroyed = set(a["bdm_id"] for f in planned for a in f["actions"] if a["op"] == "destroy_bdm")
+    used = {}
+    for (instance, volume_id), bdm in sorted(bdms.items()):
+        data = (bdm.get("connection_info") or {}).get("data") or {}
+        if instance in domains and data.get("device_path") and bdm["id"] not in destroyed:
+            used.setdefault(data.get("target_iqn"), (instance, volume_id, data))
+    live = set(s.get("target_iqn") for s in sessions)
+    out = []
+    for session in sessions:
+        volume_id = volume_of(session.get("target_iqn"))
+        if volume_id in volumes and session["target_iqn"] not in used:
+            out.append(_finding(
+                "session_without_attachment", volume_id, None,
+                "host iSCSI session %s to %s with no attachment on this host" % (
+                    session.get("target_portal"), session["target_iqn"]),
+                "os-brick disconnect_volume: the session logged out",
+                [{"part": "compute", "op": "disconnect", "volume_id": volume_id,
+                  "target_iqn": session["target_iqn"],
+                  "target_portal": session.get("target_portal"), "target_lun": LUN}]))
+    for iqn, (instance, volume_id, data) in sorted(used.items()):
+        if iqn not in live:
+            out.append(_finding(
+                "attachment_without_session", volume_id, instance,
+                "the BDM's host device %s has no iSCSI session to %s" % (data["device_path"], iqn),
+                None, []))
+    return out
 
 
 def actions_for(findings, part, ops=None):

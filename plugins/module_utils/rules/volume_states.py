@@ -182,3 +182,49 @@ def check_delete(volume, attachments):
             "or error_managing and must not be migrating, attached, belong to a group, have "
             "snapshots, awaiting a transfer, or be disassociated from snapshots after volume "
             "transfer.")
+
+
+# Cinder ``volume.api.API._extend``: ``os-extend`` takes an ``available`` volume, and since
+# microversion 3.42 an ``in-use`` one (the compute then tells the guest). Cinder's manager
+# marks a failed extend ``error_extending`` and only an admin's reset-state gets it out;
+# here a rerun of the extend is that reset (the steps it repeats are idempotent), so an
+# ``error_extending`` volume may be extended again.
+EXTENDABLE = ("available", "in-use", "error_extending")
+EXTEND_STATES = ("extending", "extended", "error_extending")
+
+
+def plan_extend(volume, attachments, wanted, new_size):
+    """The volume row's ``(changed, updates)`` for one step of an extend.
+
+    ``extending`` (Cinder API ``_extend``): *new_size* (GiB) must be greater than the size,
+    with Cinder's wording; the status must be in EXTENDABLE; the volume becomes
+    ``extending``. ``extended`` (the manager's success): size = *new_size*, status back to
+    what the attachments make it (Cinder keeps ``previous_status``; attachments cannot
+    change while ``extending``, so they give the same answer). ``error_extending``: the
+    manager's failure. A step already taken is no change, so a rerun converges: a volume
+    already at *new_size* and not ``extending`` is a finished extend.
+    """
+    if wanted not in EXTEND_STATES:
+        raise InvalidInput("extend state %r is not one of %s" % (wanted, ", ".join(EXTEND_STATES)))
+    status, size = volume["status"], volume.get("size") or 0
+    if wanted == "error_extending":
+        if status in ("extending", "error_extending"):
+            return status != "error_extending", {"status": "error_extending"}
+        raise InvalidVolume("Volume %s is %s, not extending" % (volume["id"], status))
+    if new_size is None:
+        raise InvalidInput("size (the new size in GiB) is required to extend")
+    if status == "extending":
+        if wanted == "extending":
+            return False, {}
+        return True, {"size": new_size, "status": volume_status(attachments)[0]}
+    if new_size == size:
+        return False, {}          # extended already (a rerun)
+    if new_size < size:
+        raise InvalidInput("New size for extend must be greater than current size. "
+                           "(current: %s, extended: %s)." % (size, new_size))
+    if wanted == "extended":
+        raise InvalidVolume("Volume %s is %s, not extending: extend it first" % (volume["id"], status))
+    if status not in EXTENDABLE:
+        raise InvalidVolume("Volume %s status must be '%s' to extend, currently %s."
+                            % (volume["id"], "' or '".join(EXTENDABLE), status))
+    return True, {"status": "extending"}
