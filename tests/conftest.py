@@ -7,4 +7,4 @@ sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 pytest_plugins = ["support.tgtd", "support.postgres", "support.libvirtd", "support.guest",
-                  "support.attach_env", "support.ceph", "support.compute_node", "support.mysql"]
+                  "support.attach_env", "support.boot_site", "support.ceph", "support.compute_node", "support.mysql"]

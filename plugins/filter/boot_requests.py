@@ -5,12 +5,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-# The three filters are documented in server_request.yml, instance_disks.yml and
-# instance_uuid.yml beside this file.
+# The filters are documented in server_request.yml, instance_disks.yml, instance_uuid.yml
+# and unfinished_disks.yml beside this file.
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.boot_state import (
+    unfinished_disks as _unfinished_disks)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import (
     derived_instance_uuid, plan_disks, validate_request)
 
@@ -43,7 +45,12 @@ def instance_uuid(name):
         raise _nova_error(err)
 
 
+def unfinished_disks(plan, rows, attachments, domain):
+    """What a boot has still to do; empty when a rerun has nothing to change."""
+    return _unfinished_disks(plan, rows or [], attachments or [], domain or {})
+
+
 class FilterModule(object):
     def filters(self):
         return {"server_request": server_request, "instance_disks": instance_disks,
-                "instance_uuid": instance_uuid}
+                "instance_uuid": instance_uuid, "unfinished_disks": unfinished_disks}

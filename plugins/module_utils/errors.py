@@ -178,6 +178,18 @@ class VolumeIsBusy(VirtblockError):
     msg_fmt = "deleting volume %(volume_name)s that has snapshot"
 
 
+class InvalidSnapshot(VirtblockError):
+    msg_fmt = "Invalid snapshot: %(reason)s"
+
+
+class SnapshotNotFound(VirtblockError):
+    msg_fmt = "Snapshot %(snapshot_id)s could not be found."
+
+
+class SnapshotIsBusy(VirtblockError):
+    msg_fmt = "deleting snapshot %(snapshot_name)s that has dependent volumes"
+
+
 class StoreError(VirtblockError):
     """The record store (database) is unusable: not a database, newer schema, ..."""
     msg_fmt = "The record store is unusable."

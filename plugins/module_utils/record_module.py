@@ -24,7 +24,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.databas
 # store 300 characters in a VARCHAR(255)) as on PostgreSQL and MySQL.
 STRING_LIMITS = {"tag": 60, "device_name": 255, "guest_format": 255, "volume_type": 255,
                  "image_id": 36, "snapshot_id": 36, "host": 255, "mountpoint": 255,
-                 "display_name": 255}
+                 "display_name": 255, "display_description": 255}
 # Integer columns are 32-bit on PostgreSQL and MySQL.
 INT_LIMITS = {"boot_index": (-MAX_INT - 1, MAX_INT), "volume_size": (1, MAX_INT), "size": (0, MAX_INT),
               "max_disk_devices_to_attach": (-1, MAX_INT)}

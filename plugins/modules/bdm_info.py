@@ -100,8 +100,11 @@ volume:
   returned: when O(volume_id) is given
   type: dict
 attachments:
-  description: The Cinder attachments of the volume (C(instance_uuid), C(attach_status), C(mountpoint)).
-  returned: when O(volume_id) is given
+  description:
+    - The Cinder attachments of the volume (C(instance_uuid), C(attach_status), C(mountpoint)).
+    - Without O(volume_id), this instance's attachments of the volumes its rows name, read in
+      the same transaction (a boot rerun checks the whole instance from this one read).
+  returned: always
   type: list
   elements: dict
 block_device_mappings:
@@ -128,12 +131,19 @@ class BdmInfoModule(RecordModule):
         def read(tx):
             found = tx.bdm_rows(instance_uuid=instance, volume_id=volume,
                                 include_deleted=self.params["include_deleted"])
-            return found, (tx.volume_get(volume), tx.attachments(volume)) if volume else None
+            if volume:
+                return found, (tx.volume_get(volume), tx.attachments(volume))
+            mine = []
+            for row in found:
+                if row["volume_id"] and not row["deleted"]:
+                    mine += [a for a in tx.attachments(row["volume_id"]) if a["instance_uuid"] == instance]
+            return found, (None, mine)
 
         rows, cinder = self.store().run(read, dry_run=True)
         rows = [self.row_out(row) for row in rows]
         views = [attachment_view(row) for row in rows if row["volume_id"] and not row["deleted"]]
-        result = dict(changed=False, volumeAttachments=views, block_device_mappings=rows)
+        result = dict(changed=False, volumeAttachments=views, block_device_mappings=rows,
+                      attachments=cinder[1])
         if volume:
             if not views and self.params["must_exist"]:
                 raise VolumeBDMNotFound(volume)

@@ -28,7 +28,9 @@ description:
   - O(part=compute) (on the libvirt host) returns the store's domains (live and persistent
     disks by serial), the libvirt secrets and the kernel initiator's iSCSI sessions (null on
     a host without one, then not compared); O(part=storage) (on the tgtd host) the
-    targets of O(target_prefix), their backing stores, and the target files.
+    targets of O(target_prefix), their backing stores, and the target files; O(part=rbd)
+    (where the Ceph client is) the images of O(rbd_pool) - an RBD volume's BDM whose image
+    is gone is a C(backing_store_missing) finding.
   - With O(repair=true) and O(findings), a part carries out the actions it owns, in Nova's
     detach order - the compute host detaches disks without a BDM, drops unused CHAP
     secrets and logs out sessions no attachment uses (os-brick C(disconnect_volume)), the
@@ -43,12 +45,13 @@ author: virtblock developers (!UNKNOWN)
 extends_documentation_fragment:
   - virtblock.volumes.store
   - virtblock.volumes.libvirt
+  - virtblock.volumes.rbd
 options:
   part:
     description: Which system this call looks at.
     type: str
     required: true
-    choices: [records, compute, storage]
+    choices: [records, compute, storage, rbd]
   records:
     description: The RV(facts) of O(part=records); O(part=compute) reads its instances.
     type: dict
@@ -58,6 +61,12 @@ options:
   storage:
     description: The RV(facts) of O(part=storage), for O(part=records) to compare.
     type: dict
+  rbd:
+    description:
+      - The RV(facts) of O(part=rbd) (the pool's images), for O(part=records) to compare
+        with the BDMs of RBD volumes.
+    type: dict
+    version_added: 0.3.0
   findings:
     description: The RV(findings) to repair (from O(part=records)).
     type: list
@@ -88,7 +97,7 @@ options:
     default: 8
 notes:
   - Supports C(check_mode) (the repair plan) and C(diff_mode) is not used.
-  - RBD images and LVM volumes are not compared yet.
+  - An LVM volume is compared through its target's backing store (the LV's device path).
   - Run it when no attach or detach runs - a reservation of an attach under way looks like
     one of a killed attach.
 requirements:
@@ -137,6 +146,7 @@ repaired:
   elements: dict
 '''
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import rbd as rbd_adapter
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_audit as rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import volume_audit
@@ -147,8 +157,9 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_di
 class VolumeAuditModule(RecordModule):
     record_spec = dict(
         LIBVIRT_ARGUMENT_SPEC,
-        part=dict(type="str", required=True, choices=["records", "compute", "storage"]),
+        part=dict(type="str", required=True, choices=["records", "compute", "storage", "rbd"]),
         records=dict(type="dict"), compute=dict(type="dict"), storage=dict(type="dict"),
+        rbd=dict(type="dict"),
         findings=dict(type="list", elements="dict"),
         repair=dict(type="bool", default=False),
         control_port=dict(type="int", default=0),
@@ -157,6 +168,7 @@ class VolumeAuditModule(RecordModule):
         detach_timeout=dict(type="int", default=20),
         detach_attempts=dict(type="int", default=8),
     )
+    record_spec.update(rbd_adapter.RBD_ARGUMENT_SPEC)
 
     def run(self):
         p = self.params
@@ -172,7 +184,7 @@ class VolumeAuditModule(RecordModule):
         facts, done = self.store().run(work, dry_run=self.check_mode)
         result = dict(facts=facts, repaired=[dict(a, changed=True) for a in done])
         if p["compute"] is not None and p["storage"] is not None:
-            findings = rules.audit(facts, p["compute"], p["storage"])
+            findings = rules.audit(facts, p["compute"], p["storage"], p["rbd"])
             result.update(findings=findings, summary=rules.summary(findings))
         return result
 
@@ -183,6 +195,10 @@ class VolumeAuditModule(RecordModule):
         done = volume_audit.repair_compute(p["uri"], actions, self.check_mode,
                                            p["detach_attempts"], p["detach_timeout"])
         return dict(facts=facts, repaired=done)
+
+    def _rbd(self, p, actions):
+        with rbd_adapter.from_params(self.module.run_command, p) as rbd:
+            return dict(facts=volume_audit.gather_rbd(rbd), repaired=[])
 
     def _storage(self, p, actions):
         tgt = volume_audit.tgt_admin(p["control_port"])

@@ -1,7 +1,9 @@
-"""The secrets of an attach and a detach (the CHAP user and password tgtd gets, the store's
-password) appear nowhere but in 0600 files: not in ansible-playbook's -vvv --diff output,
-not in syslog, not in the record store, not in any file of the test's directories that
-others could read.
+"""The secrets of every playbook - attach, detach, boot_from_volume, volume_audit and
+delete_instance - (the CHAP user and password tgtd gets, the store's password on SQLite and
+on a MariaDB server that asks for it, the cephx key on the rbd path) appear nowhere but in
+0600 files and private libvirt secrets: not in ansible-playbook's -vvv --diff output, not in
+syslog, not in the record store, not in any file of the test's directories that others
+could read.
 
 AnsibleModule logs every invocation to syslog ("Invoked with ..."). This machine has no
 /dev/log, so the playbooks run in a private mount namespace (``unshare -m``) whose /dev
@@ -17,7 +19,9 @@ import uuid
 
 import pytest
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import new_volume_id
 from support.ansible_run import CALLBACKS, PLAYBOOKS
+from support.boot_site import instance_uuid
 
 LISTENER = r"""
 import socket, sys
@@ -98,36 +102,104 @@ def test_attach_and_detach_with_vvv_diff_leave_no_secret_outside_0600_files(atta
                              virtblock_db_password=db_password)
     rc, attach_out = run_in_namespace(work, "attach_volume.yml", common)
     assert rc == 0, attach_out[-3000:]
-    user, password = None, None
-    with open(attach_env.target_file(volume_id)) as handle:
-        for line in handle:
-            parts = line.split()
-            if parts and parts[0] == "incominguser":
-                user, password = parts[1], parts[2]
-    assert user and password
+    user, password = chap_pair(attach_env.tgtd, volume_id)
     rc, detach_out = run_in_namespace(work, "detach_volume.yml", common)
     assert rc == 0, detach_out[-3000:]
 
+    places = {"attach -vvv --diff": attach_out.encode(), "detach -vvv --diff": detach_out.encode()}
+    with open(attach_env.db_path, "rb") as handle:
+        places["record store"] = handle.read()
+    scan(work, places, [attach_env.base, attach_env.tgtd.base], 10,
+         {"chap password": password, "chap user": user, "db password": db_password})
+
+
+def scan(work, places, roots, invocations, secrets):
+    """Search *places* (name: bytes), the captured syslog and every file under *roots* and
+    *work* that is not 0600, for each of *secrets* (name: value): none may be found."""
     with open(os.path.join(work, "syslog.txt"), "rb") as handle:
         syslog = handle.read()
     # The capture works: every module invocation reached it.
-    assert syslog.count(b"Invoked with") >= 10, syslog[:2000]
-
-    places = {"attach -vvv --diff": attach_out.encode(), "detach -vvv --diff": detach_out.encode(),
-              "syslog": syslog}
-    with open(attach_env.db_path, "rb") as handle:
-        places["record store"] = handle.read()
-    for path, data in readable_files([attach_env.base, attach_env.tgtd.base, work]):
+    assert syslog.count(b"Invoked with") >= invocations, syslog[:2000]
+    places = dict(places, syslog=syslog)
+    for path, data in readable_files(list(roots) + [work]):
         if not path.endswith("syslog.txt"):
             places[path] = data
     found = {}
-    for secret_name, secret in (("chap password", password), ("chap user", user), ("db password", db_password)):
+    for secret_name, secret in secrets.items():
+        assert secret and len(secret) >= 8, secret_name   # a real secret, not a word of the output
         for place, data in places.items():
             count = data.count(secret.encode())
             if count:
                 found["%s in %s" % (secret_name, place)] = count
                 at = data.index(secret.encode())
                 print("\n%s in %s: ...%r..." % (secret_name, place, data[max(0, at - 600):at + 100]))
-    print("\nsecret scan: %d places, %d bytes, %d syslog lines, occurrences: %s"
-          % (len(places), sum(len(d) for d in places.values()), syslog.count(b"\n"), found or 0))
+    print("\nsecret scan: %d places, %d bytes, %d syslog lines, %d secrets, occurrences: %s"
+          % (len(places), sum(len(d) for d in places.values()), syslog.count(b"\n"), len(secrets),
+             found or 0))
     assert found == {}
+
+
+def chap_pair(tgtd, volume_id):
+    with open(os.path.join(tgtd.volumes_dir, "volume-" + volume_id)) as handle:
+        for line in handle:
+            parts = line.split()
+            if parts and parts[0] == "incominguser":
+                return parts[1], parts[2]
+    raise AssertionError("no CHAP account in the target file of %s" % volume_id)
+
+
+def boot_request(name):
+    """No kernel (no guest OS to wait for): a root volume the boot makes and a swap disk."""
+    return {"name": name, "memory": 64, "vcpus": 1, "block_device_mapping_v2": [
+        {"boot_index": 0, "source_type": "blank", "destination_type": "volume", "volume_size": 1,
+         "delete_on_termination": True},
+        {"source_type": "blank", "destination_type": "local", "guest_format": "swap", "volume_size": 8}]}
+
+
+def test_boot_audit_and_delete_on_mariadb_with_vvv_diff_leave_no_secret(bare_site, mysql, tmp_path):
+    """The store on a server that asks for a password (db_url without it, db_password)."""
+    if subprocess.run(["unshare", "-m", "true"], check=False).returncode != 0:
+        pytest.skip("no mount namespaces here: syslog cannot be captured without touching /dev")
+    site, work = bare_site, str(tmp_path)
+    name = "vbtest-%s" % uuid.uuid4().hex[:10]
+    site.names.append(name)
+    common = dict(site.vars, virtblock_db_url=mysql.url(mysql.create_database()),
+                  virtblock_db_password=mysql.password, virtblock_iscsi_initiator="qemu")
+    rc, boot_out = run_in_namespace(work, "boot_from_volume.yml", dict(common, virtblock_server=boot_request(name)))
+    assert rc == 0, boot_out[-3000:]
+    root = new_volume_id(instance_uuid(name), 0)
+    user, password = chap_pair(site.tgtd, root)
+    rc, audit_out = run_in_namespace(work, "volume_audit.yml", common)
+    assert rc == 0, audit_out[-3000:]
+    rc, delete_out = run_in_namespace(work, "delete_instance.yml", dict(common, virtblock_instance_name=name))
+    assert rc == 0, delete_out[-3000:]
+    assert not os.path.exists(os.path.join(site.tgtd.volumes_dir, "volume-" + root))
+    scan(work, {"boot -vvv --diff": boot_out.encode(), "audit -vvv --diff": audit_out.encode(),
+                "delete -vvv --diff": delete_out.encode()},
+         [site.base, site.tgtd.base], 15,
+         {"chap password": password, "chap user": user, "db password": mysql.password})
+
+
+def test_rbd_boot_and_delete_with_vvv_diff_leave_no_cephx_key(bare_site, ceph, tmp_path):
+    """The rbd path: the cephx key goes to rbd (Ceph's client) and into a private libvirt
+    secret, nowhere else."""
+    if subprocess.run(["unshare", "-m", "true"], check=False).returncode != 0:
+        pytest.skip("no mount namespaces here: syslog cannot be captured without touching /dev")
+    site, work = bare_site, str(tmp_path)
+    name = "vbtest-%s" % uuid.uuid4().hex[:10]
+    site.names.append(name)
+    db_password = "vbtestDbPw%s" % uuid.uuid4().hex[:12]
+    common = dict(site.vars, virtblock_backend="rbd", virtblock_db_password=db_password,
+                  virtblock_rbd=dict(rbd_ceph_conf=ceph.conf, rbd_user=ceph.user, rbd_key=ceph.key))
+    rc, boot_out = run_in_namespace(work, "boot_from_volume.yml", dict(common, virtblock_server=boot_request(name)))
+    try:
+        assert rc == 0, boot_out[-3000:]
+    finally:
+        rc, delete_out = run_in_namespace(work, "delete_instance.yml", dict(common, virtblock_instance_name=name))
+    assert rc == 0, delete_out[-3000:]
+    assert not ceph.exists("volume-" + new_volume_id(instance_uuid(name), 0))
+    with open(site.db, "rb") as handle:
+        store = handle.read()
+    scan(work, {"boot -vvv --diff": boot_out.encode(), "delete -vvv --diff": delete_out.encode(),
+                "record store": store},
+         [site.base], 8, {"cephx key": ceph.key, "db password": db_password})

@@ -6,11 +6,12 @@ repair=true fixes them in Nova's order, and a second audit is clean."""
 
 import json
 import re
+import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from support.ansible_run import run_playbook
+from support.ansible_run import run_module, run_playbook
 
 pytestmark = pytest.mark.slow
 
@@ -185,3 +186,34 @@ def test_detach_rerun_removes_what_is_still_there(attach_env, virt):
     assert again.changed > 0
     assert not attach_env.in_tgtd(volume_id) and disk_xml(virt.config_xml(dom), volume_id) is None
     assert ok(attach_env.detach(instance, volume_id)).changed == 0
+
+
+def test_audit_finds_an_rbd_image_gone(attach_env, ceph, tmp_path):
+    """An RBD volume's BDM (connection_info from rbd_connection, the real cluster) against
+    the pool's images (part rbd): the image removed with rbd is a backing_store_missing.
+    The instance has no domain here, so its BDM is also a bdm_without_disk."""
+    volume_id, instance = str(uuid.uuid4()), str(uuid.uuid4())
+    image = "volumes/volume-%s" % volume_id
+    ceph.import_bytes(image, b"vbtest", 8 << 20)
+    try:
+        db = dict(db_path=attach_env.db_path)
+        for module, args in (
+                ("volume_state", dict(db, volume_id=volume_id, size=1)),
+                ("bdm_record", dict(db, instance_uuid=instance, volume_id=volume_id,
+                                    state="reserved"))):
+            assert not run_module(module, args)["failed"]
+        info = run_module("rbd_connection", ceph.client_args(volume_id=volume_id))
+        saved = run_module("bdm_record", dict(db, instance_uuid=instance, volume_id=volume_id,
+                                              state="present",
+                                              connection_info=info["connection_info"]))
+        assert not saved["failed"], saved.get("msg")
+        rbd = dict(virtblock_rbd=ceph.client_args())
+        report, run = audit(attach_env, tmp_path, "rbd", **rbd)
+        assert found(report) == [("bdm_without_disk", volume_id)]
+        ceph.rbd("rm", "--no-progress", image)
+        report, run = audit(attach_env, tmp_path, "rbd-gone", **rbd)
+        assert found(report) == [("backing_store_missing", volume_id),
+                                 ("bdm_without_disk", volume_id)]
+        assert ceph.key not in run.stdout
+    finally:
+        ceph.rbd("rm", "--no-progress", image, check=False)

@@ -17,7 +17,8 @@ One result shape, :class:`Run`:
   ``failed`` counts failed tasks that were neither ignored nor rescued and unreachable
   hosts, and is at least 1 whenever ``rc`` is not 0 (ansible stopped on an error of its own);
 - ``msg``: the message of the last failed task that was not ignored;
-- ``seconds``: wall-clock time of the run (for bench/, never for assertions).
+- ``seconds``: wall-clock time of the run (for bench/, never for assertions);
+- ``killed_at``: the task at whose start a ``kill_at`` run was killed (kill -9), else None.
 
 :func:`run_module` returns the single task's ``result`` dict of such a run, with
 ``failed`` always set and the run's ``rc``/``stdout``/``seconds`` under
@@ -44,6 +45,7 @@ class Run(object):
         self.tasks = record["tasks"]
         self.stats = record["stats"]
         self.seconds = seconds
+        self.killed_at = record.get("killed_at")
         self.changed = sum(s.get("changed", 0) for s in self.stats.values())
         failed = sum(s.get("failures", 0) + s.get("unreachable", 0) for s in self.stats.values())
         self.failed = max(failed, 1 if rc != 0 else 0)
@@ -71,11 +73,13 @@ class Run(object):
 
 def run_playbook(playbook, extra_vars=None, check=False, diff=False, fault_at=None,
                  fault_command=None, inventory=None, verbosity=0, env=None, cwd=None,
-                 timeout=600):
+                 timeout=600, kill_at=None):
     """Run *playbook* (a path, or a name under ``playbooks/``) with *extra_vars*.
 
     No *inventory*: the implicit localhost (local connection, the controller's Python).
     *fault_at*: a task name (part of it); *fault_command* runs in a shell as it starts.
+    *kill_at*: a task name (part of it); ansible-playbook is killed (SIGKILL) as it starts;
+    or a list of task names: killed as the first step (a module task) not in it starts.
     """
     with tempfile.TemporaryDirectory(prefix="vbtest-run-") as work:
         record = os.path.join(work, "record.json")
@@ -99,6 +103,10 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, fault_at=No
         full_env.pop("ANSIBLE_STDOUT_CALLBACK", None)
         if fault_at:
             full_env.update(VBTEST_FAULT_TASK=fault_at, VBTEST_FAULT_COMMAND=fault_command)
+        if isinstance(kill_at, list):
+            full_env.update(VBTEST_KILL_SKIP=json.dumps(kill_at))
+        elif kill_at:
+            full_env.update(VBTEST_FAULT_TASK=kill_at, VBTEST_FAULT_KILL="1")
         full_env.update(env or {})
         start = time.monotonic()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=cwd,

@@ -164,3 +164,22 @@ def test_local_disk_rows_are_keyed_by_device_name(store_url):
         store.run(lambda tx: records.save_bdm(tx, dict(local, device_name=None)))
     gone, _before, _after = store.run(lambda tx: records.delete_bdm(tx, dict(local)))
     assert gone and [r["volume_id"] for r in rows(store_url)] == [vol_id(7)]
+
+
+def test_a_volume_id_made_again_after_its_delete_takes_over_the_deleted_row(store_url):
+    # boot_from_volume derives the ids of the volumes it makes: a boot after a delete (or a
+    # rolled-back boot) records the same id again
+    store = Store(url=store_url)
+
+    def volume(state, **extra):
+        params = dict(volume_id=vol_id(7), state=state, **extra)
+        return store.run(lambda tx: records.set_volume(tx, params), lock=records.volume_lock(vol_id(7)))
+
+    volume("present", size=1, bootable=True, display_name="first")
+    volume("absent")
+    changed, dummy, after = volume("present", size=2)
+    assert changed
+    assert (after["volume"]["status"], after["volume"]["size"], after["volume"]["bootable"],
+            after["volume"]["display_name"], after["volume"]["deleted"]) == ("available", 2, 0, None, 0)
+    assert store.run(lambda tx: tx.conn.exec_driver_sql(
+        "SELECT count(*) FROM volumes").scalar()) == 1

@@ -205,3 +205,17 @@ def test_sessions_read_from_sysfs(tmp_path):
     (conn / "persistent_port").write_text("3260\n")
     assert iscsi_sessions.sessions(str(tmp_path)) == [
         {"sid": 3, "target_iqn": IQN + V1, "target_portal": "[fd00::2]:3260"}]
+
+
+def test_an_rbd_volume_whose_image_is_gone():
+    """Cinder's RBD driver: the image volume-<id> in the pool; data.name is pool/image."""
+    rec = records()
+    rec["bdms"][0]["connection_info"] = {"driver_volume_type": "rbd",
+                                         "data": {"name": "volumes/volume-" + V1}}
+    none = storage(target=False, files=False)
+    assert va.audit(rec, compute(), none, {"pool": "volumes", "images": ["volume-" + V1]}) == []
+    found = va.audit(rec, compute(), none, {"pool": "volumes", "images": []})
+    assert kinds(found) == ["backing_store_missing"]
+    assert found[0]["detail"] == "RBD image volumes/volume-%s does not exist" % V1
+    assert va.audit(rec, compute(), none, {"pool": "other", "images": []}) == []
+    assert va.audit(rec, compute(), none) == []

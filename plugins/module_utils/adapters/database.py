@@ -9,6 +9,8 @@ Tables:
   while the row lives and the row's ``id`` once deleted, with ``deleted_at``);
 - ``volumes`` and ``volume_attachment``: Cinder-style volume and attachment records (Cinder
   keeps ``readonly`` in the volume's admin metadata; here it is a column);
+- ``snapshots``: Cinder's snapshot records (its columns a snapshot of a volume needs:
+  status, progress, volume_size, names, provider_location; schema version 2);
 - ``virtblock_locks``: one row per lock name, taken with ``SELECT ... FOR UPDATE``;
 - ``virtblock_schema``: the schema version, so later releases can migrate a store.
 
@@ -62,6 +64,7 @@ _RETRIES = 40
 BOOLEAN_COLUMNS = {
     "block_device_mapping": ("delete_on_termination", "no_device"),
     "volumes": ("deleted", "multiattach", "readonly", "bootable"),
+    "snapshots": ("deleted",),
     "volume_attachment": ("deleted",),
 }
 DATETIME_COLUMNS = ("created_at", "updated_at", "deleted_at", "attach_time", "detach_time")
@@ -97,6 +100,13 @@ SQLITE_SCHEMA = (
 \tdetach_time DATETIME, attach_mode VARCHAR(36), attach_status VARCHAR(255),
 \tPRIMARY KEY (id))""",
     "CREATE INDEX IF NOT EXISTS ix_volume_attachment_volume_id ON volume_attachment (volume_id)",
+    """CREATE TABLE IF NOT EXISTS snapshots (
+\tcreated_at DATETIME, updated_at DATETIME, deleted_at DATETIME, deleted BOOLEAN,
+\tid VARCHAR(36) NOT NULL, volume_id VARCHAR(36), status VARCHAR(255), progress VARCHAR(255),
+\tvolume_size INTEGER, display_name VARCHAR(255), display_description VARCHAR(255),
+\tprovider_location VARCHAR(255),
+\tPRIMARY KEY (id))""",
+    "CREATE INDEX IF NOT EXISTS ix_snapshots_volume_id ON snapshots (volume_id)",
     "CREATE TABLE IF NOT EXISTS virtblock_locks (\n\tname VARCHAR(80) NOT NULL, PRIMARY KEY (name))",
     "CREATE TABLE IF NOT EXISTS virtblock_schema (\n\tname VARCHAR(40) NOT NULL, "
     "version INTEGER NOT NULL, PRIMARY KEY (name))",
@@ -178,6 +188,18 @@ def server_metadata():
         sa.Column("detach_time", sa.DateTime),
         sa.Column("attach_mode", sa.String(36)),
         sa.Column("attach_status", sa.String(255)),
+    )
+    sa.Table(
+        "snapshots", metadata,
+        *cinder_base_columns(),
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("volume_id", sa.String(36), index=True),
+        sa.Column("status", sa.String(255)),
+        sa.Column("progress", sa.String(255)),
+        sa.Column("volume_size", sa.Integer),
+        sa.Column("display_name", sa.String(255)),
+        sa.Column("display_description", sa.String(255)),
+        sa.Column("provider_location", sa.String(255)),
     )
     sa.Table("virtblock_locks", metadata, sa.Column("name", sa.String(80), primary_key=True))
     sa.Table("virtblock_schema", metadata,
@@ -391,6 +413,21 @@ class Tx(object):
         self._insert("volumes", dict(values, created_at=now(), deleted=False))
         return self.volume_get(values["id"])
 
+    def volume_revive(self, volume_id, values):
+        """Make the soft-deleted row of *volume_id* the new volume *values* (which has no id
+        of its own); False when there is no such row."""
+        if self._one("volumes", "SELECT * FROM volumes WHERE id = :id AND deleted = true",
+                     id=volume_id) is None:
+            return False
+        fresh = dict(display_name=None, size=None, multiattach=False, readonly=False, bootable=False,
+                     volume_type_id=None, migration_status=None)
+        fresh.update(values)
+        fresh.pop("id", None)
+        stamp = now()
+        self._update("volumes", "id", volume_id, dict(fresh, deleted=False, deleted_at=None,
+                                                      created_at=stamp, updated_at=stamp))
+        return True
+
     def volume_update(self, volume_id, values):
         self._update("volumes", "id", volume_id, dict(values, updated_at=now()))
         return self.volume_get(volume_id)
@@ -424,6 +461,28 @@ class Tx(object):
         self._update("volume_attachment", "id", attachment_id, dict(
             deleted=True, deleted_at=stamp, updated_at=stamp, detach_time=stamp,
             attach_status="detached"))
+
+    # -- snapshots (Cinder's ``snapshots`` table)
+    def snapshot_get(self, snapshot_id):
+        return self._one("snapshots", "SELECT * FROM snapshots WHERE id = :id AND deleted = false",
+                         id=snapshot_id)
+
+    def snapshots(self, volume_id):
+        return self._rows("snapshots", "SELECT * FROM snapshots WHERE volume_id = :volume_id "
+                          "AND deleted = false ORDER BY created_at", volume_id=volume_id)
+
+    def snapshot_insert(self, values):
+        self._insert("snapshots", dict(values, created_at=now(), deleted=False))
+        return self.snapshot_get(values["id"])
+
+    def snapshot_update(self, snapshot_id, values):
+        self._update("snapshots", "id", snapshot_id, dict(values, updated_at=now()))
+        return self.snapshot_get(snapshot_id)
+
+    def snapshot_delete(self, snapshot_id):
+        stamp = now()
+        self._update("snapshots", "id", snapshot_id, dict(
+            deleted=True, deleted_at=stamp, updated_at=stamp, status="deleted"))
 
 
 def _sqlite_path(url):

@@ -39,6 +39,11 @@ class LVM(object):
     def extend(self, name, size_bytes):
         self._call(["lvextend", "-L", "%db" % size_bytes, "%s/%s" % (self.vg, name)])
 
+    def snapshot(self, name, origin, size_bytes):
+        """Cinder LVM ``create_lv_snapshot``: a copy-on-write snapshot LV of *origin*."""
+        self._call(["lvcreate", "-y", "--name", name, "--snapshot", "-L", "%db" % size_bytes,
+                    "%s/%s" % (self.vg, origin)])
+
     def remove(self, name):
         self._call(["lvremove", "-f", "%s/%s" % (self.vg, name)])
 

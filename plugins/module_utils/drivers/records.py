@@ -174,7 +174,12 @@ def set_volume(tx, p):
             for field in VOLUME_FIELDS:
                 if p.get(field) is not None:
                     values[field] = p[field]
-            tx.volume_insert(values)
+            # Cinder never hands an id out twice; the volumes a boot makes have ids derived
+            # from the request (rules/server_request.new_volume_id), so a boot after a delete
+            # or a rolled-back boot makes the same id again: its soft-deleted row (kept, as
+            # Cinder keeps deleted rows) becomes the new volume instead of a second row.
+            if not tx.volume_revive(volume_id, values):
+                tx.volume_insert(values)
             return True, before, _snapshot(tx, volume_id)
         updates = dict((f, p[f]) for f in VOLUME_FIELDS
                        if p.get(f) is not None and volume.get(f) != p[f])
@@ -185,7 +190,7 @@ def set_volume(tx, p):
     if state == "absent":
         if volume is None:
             return False, before, before
-        volume_states.check_delete(volume, before["attachments"])
+        volume_states.check_delete(volume, before["attachments"], tx.snapshots(volume_id))
         for att in before["attachments"]:      # error_attaching ones go with the volume
             tx.attachment_delete(att["id"])
         tx.volume_delete(volume_id)

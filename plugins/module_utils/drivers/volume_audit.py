@@ -171,3 +171,11 @@ def repair_storage(tgt, volumes_dir, target_prefix, actions, check_mode):
                 tgt.create(target_config.parse(text))
         done.append(dict(action, changed=changed))
     return done
+
+
+# ---- Ceph (the RBD pool) ---------------------------------------------------------------
+def gather_rbd(rbd):
+    """The pool's image names (``rbd ls -l``, snapshots left out)."""
+    rbd.check_pool()
+    return {"pool": rbd.pool,
+            "images": sorted(set(i["image"] for i in rbd.listing() if "snapshot" not in i))}

@@ -64,7 +64,39 @@ class FileBackend(object):
     def extend(self, name, size_bytes):
         os.truncate(self.path(name), size_bytes)
 
+    def create_snapshot(self, volume, snapshot):
+        """A sparse raw copy ``snapshot-<id>`` beside the volume, its metadata naming the
+        volume (Cinder's LVM makes a copy-on-write LV; a plain file has no such thing). The
+        copy costs the volume's allocated bytes in time and space, and it is not one point
+        in time while a guest writes (hence Cinder's ``force`` for an in-use volume)."""
+        meta = dict(json.loads(files.read_text(self._meta_path(volume)) or "{}"), volume=volume)
+        try:
+            with files.created_atomically(self.path(snapshot), mode=0o600) as tmp:
+                self.qemu_img.convert_to_raw(self.path(volume), "raw", tmp)
+                files.write_atomically(self._meta_path(snapshot), json.dumps(meta) + "\n")
+        except Exception:
+            files.remove(self._meta_path(snapshot))
+            raise
+
+    def snapshots_of(self, volume):
+        """The snapshot files made of *volume* (a volume with snapshots is not deleted)."""
+        found = []
+        for entry in sorted(os.listdir(self.backing_dir)) if os.path.isdir(self.backing_dir) else []:
+            if entry.startswith("snapshot-") and entry.endswith(".meta.json"):
+                meta = json.loads(files.read_text(os.path.join(self.backing_dir, entry)) or "{}")
+                if meta.get("volume") == volume:
+                    found.append(entry[:-len(".meta.json")])
+        return found
+
+    def snapshot_exists(self, volume, snapshot):
+        return self.describe(snapshot) is not None
+
+    def delete_snapshot(self, snapshot, volume=None):
+        return self.delete(snapshot)
+
     def delete(self, name):
+        if name.startswith("volume-") and self.snapshots_of(name):
+            raise VolumeIsBusy(name)        # Cinder's LVM driver: lv_has_snapshot
         files.remove(self._meta_path(name))
         return files.remove(self.path(name))
 
@@ -105,6 +137,16 @@ class LvmBackend(object):
 
     def extend(self, name, size_bytes):
         self.lvm.extend(name, size_bytes)
+
+    def create_snapshot(self, volume, snapshot):
+        """Cinder's LVM ``create_snapshot``: an LV snapshot the size of its origin."""
+        self.lvm.snapshot(snapshot, volume, self.lvm.lv(volume)["size"])
+
+    def snapshot_exists(self, volume, snapshot):
+        return self.describe(snapshot) is not None
+
+    def delete_snapshot(self, snapshot, volume=None):
+        return self.delete(snapshot)
 
     def delete(self, name):
         if self.lvm.lv(name) is None:
@@ -228,6 +270,22 @@ class RbdBackend(object):
         if [s for s in snaps if not s.endswith(".clone_snap")]:
             raise VolumeIsBusy(name)
         return snaps
+
+    def create_snapshot(self, volume, snapshot):
+        """Cinder's RBD ``create_snapshot``: ``rbd snap create`` + ``protect`` (so volumes can
+        be cloned from it)."""
+        self.rbd.snap_create(volume, snapshot, protect=True)
+
+    def snapshot_exists(self, volume, snapshot):
+        return any(s["name"] == snapshot for s in self.rbd.snapshots(volume) or [])
+
+    def delete_snapshot(self, snapshot, volume=None):
+        """Cinder's ``delete_snapshot``: unprotect + remove; ImageBusy (SnapshotIsBusy) while
+        a volume cloned from it has not been flattened."""
+        if volume is None or not self.snapshot_exists(volume, snapshot):
+            return False
+        self.rbd.snap_remove(volume, snapshot)
+        return True
 
     def delete(self, name):
         """Cinder's ``delete_volume``: a volume with clone snapshots is renamed

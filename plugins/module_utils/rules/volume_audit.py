@@ -16,7 +16,8 @@ Inputs (the drivers gather them, one per system):
   ``secrets`` (``[{uuid, usage_type, usage_id, used}]``) and ``sessions`` (the kernel
   initiator's ``[{target_iqn, target_portal}]``; None on a host without one: not compared);
 - *storage*: ``targets`` (``[{iqn, volume_id, backing_store, backing_exists}]``) and
-  ``target_files`` (volume ids with a target file).
+  ``target_files`` (volume ids with a target file);
+- *rbd* (optional): ``pool`` and its ``images`` (names), for the BDMs of RBD volumes.
 
 A finding is ``{kind, volume_id, instance_uuid, detail, repair, actions}``; *actions* are
 ``{part, op, ...}`` for the part that owns the system (``compute``, ``storage``,
@@ -95,8 +96,27 @@ def _undo_attach(att, bdm):
     return actions
 
 
-def audit(records, compute, storage):
-    """Every difference, sorted by kind, volume, instance (a stable order)."""
+def _rbd_images(bdms, rbd):
+    """Cinder's RBD driver keeps a volume as the image ``volume-<id>`` in its pool; the
+    BDM's ``connection_info.data.name`` is ``<pool>/volume-<id>``. An image missing from the
+    pool the ``rbd`` part listed is a missing backing store (there is no export to look at)."""
+    if not rbd or rbd.get("images") is None:
+        return []
+    out = []
+    for bdm in sorted(bdms.values(), key=lambda b: (b["volume_id"], b["instance_uuid"])):
+        info = bdm.get("connection_info") or {}
+        name = (info.get("data") or {}).get("name") or ""
+        pool, dummy, image = name.partition("/")
+        if info.get("driver_volume_type") == "rbd" and pool == rbd.get("pool") and \
+                image not in rbd["images"]:
+            out.append(_finding("backing_store_missing", bdm["volume_id"], bdm["instance_uuid"],
+                                "RBD image %s does not exist" % name, None, []))
+    return out
+
+
+def audit(records, compute, storage, rbd=None):
+    """Every difference, sorted by kind, volume, instance (a stable order). *rbd*: the
+    ``rbd`` part's ``{pool, images}``, when the store's volumes live in Ceph."""
     volumes = dict((v["id"], v) for v in records.get("volumes", []))
     atts = [a for a in records.get("attachments", []) if a["attach_status"] in LIVE_STATES]
     bdms = dict(((b["instance_uuid"], b["volume_id"]), b) for b in records.get("bdms", []))
@@ -234,6 +254,7 @@ def audit(records, compute, storage):
                                                                target.get("backing_store")),
                 None, []))
     findings += _sessions(volumes, bdms, domains, compute.get("sessions"), findings)
+    findings += _rbd_images(bdms, rbd)
     return sorted(findings, key=lambda f: (KINDS.index(f["kind"]), f["volume_id"] or "",
                                            f["instance_uuid"] or "", f["detail"]))
 

@@ -167,7 +167,7 @@ def plan(volume, attachments, instance_uuid, wanted, mode="rw", attachment_id=No
     return True, "update", {"attach_status": wanted, "attach_mode": mode}
 
 
-def check_delete(volume, attachments):
+def check_delete(volume, attachments, snapshots=()):
     """Cinder's volume delete: an attached volume is ``VolumeAttached``
     (``VolumeManager.delete_volume``: "detach volume first"); otherwise ``API.delete``'s
     conditional update: status in DELETABLE and no attachment still in use. Attachments in
@@ -176,7 +176,8 @@ def check_delete(volume, attachments):
             att["attach_status"] == "attached" for att in attachments):
         raise VolumeAttached(volume["id"])
     live = [att for att in attachments if not att["attach_status"].startswith("error_")]
-    if live or volume["status"] not in DELETABLE:
+    # Cinder ``API.delete`` (no cascade): ``volume_has_snapshots_filter`` fails it too
+    if live or snapshots or volume["status"] not in DELETABLE:
         raise InvalidVolume(
             "Volume status must be available or error or error_restoring or error_extending "
             "or error_managing and must not be migrating, attached, belong to a group, have "

@@ -8,6 +8,13 @@
 - ``VBTEST_FAULT_TASK`` + ``VBTEST_FAULT_COMMAND``: when a task whose name contains
   the first starts, the second runs (a shell command, once) - tgtd stopped, the domain
   destroyed, ... - so a fault hits exactly one step of an otherwise real run.
+- ``VBTEST_FAULT_TASK`` + ``VBTEST_FAULT_KILL=1``: when that task starts, the record so
+  far is written and ansible-playbook kills itself with SIGKILL (kill -9: no rescue, no
+  handler, no cleanup runs) - the previous task done, this one not started.
+- ``VBTEST_KILL_SKIP`` (a JSON list of task names): the same kill at the first step (a
+  task that runs a module: not set_fact, include or debug, which change nothing outside
+  the play) whose name is not in the list - a test walks every step of a playbook by
+  adding each ``killed_at`` to the list.
 
 It is an aggregate callback: the stdout callback stays ansible's default, so what a test
 reads as ``stdout`` is what an operator sees.
@@ -18,9 +25,15 @@ __metaclass__ = type
 
 import json
 import os
+import signal
 import subprocess
 
 from ansible.plugins.callback import CallbackBase
+
+# Tasks that change nothing outside the play: a kill at their start leaves the same state
+# as a kill at the next step's.
+NOT_STEPS = ("set_fact", "include_tasks", "include_role", "import_tasks", "import_role",
+             "include_vars", "debug", "fail", "assert", "meta")
 
 DOCUMENTATION = r'''
 name: vbtest_recorder
@@ -43,10 +56,20 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         wanted = os.environ.get("VBTEST_FAULT_TASK")
+        skip = os.environ.get("VBTEST_KILL_SKIP")
+        if skip is not None and task.action.rsplit(".", 1)[-1] not in NOT_STEPS \
+                and task.get_name() not in json.loads(skip):
+            self._kill(task)
         if wanted and not self.fault_done and wanted in task.get_name():
             self.fault_done = True
+            if os.environ.get("VBTEST_FAULT_KILL"):
+                self._kill(task)
             subprocess.run(os.environ["VBTEST_FAULT_COMMAND"], shell=True, check=True,
                            timeout=120, capture_output=True)
+
+    def _kill(self, task):
+        self._write(stats=None, killed_at=task.get_name())
+        os.kill(os.getpid(), signal.SIGKILL)
 
     def _record(self, result, status, ignored=False):
         res = dict(result._result)
@@ -72,10 +95,12 @@ class CallbackModule(CallbackBase):
         self._record(result, "unreachable")
 
     def v2_playbook_on_stats(self, stats):
+        self._write(dict((h, stats.summarize(h)) for h in sorted(stats.processed.keys())))
+
+    def _write(self, stats, killed_at=None):
         path = os.environ.get("VBTEST_RECORD")
         if not path:
             return
-        hosts = sorted(stats.processed.keys())
         with open(path, "w") as handle:
-            json.dump({"tasks": self.tasks,
-                       "stats": dict((h, stats.summarize(h)) for h in hosts)}, handle, default=str)
+            json.dump({"tasks": self.tasks, "stats": stats or {}, "killed_at": killed_at},
+                      handle, default=str)
