@@ -89,3 +89,31 @@ def test_snapshot_rules_bytes_and_a_volume_from_it(volume_dir):
     # now both go
     assert not run_module("volume_state", dict(store, volume_id=volume_id, state="absent"))["failed"]
     assert not run_module("volume", dict(volume_id=volume_id, state="absent", backing_dir=backing))["failed"]
+
+
+def test_rbd_snapshot_is_a_protected_rbd_snap_and_a_clone_keeps_it_busy(ceph, tmp_path):
+    """Cinder's RBD driver: snap create + protect; a volume cloned from the snapshot (not
+    flattened) makes its delete SnapshotIsBusy, the row back to available; after the clone
+    goes, the snapshot goes."""
+    db_path = str(tmp_path / "records.sqlite")
+    volume_id, snapshot_id, clone_id = (str(uuid.uuid4()) for dummy in range(3))
+    assert not run_module("volume", ceph.module_args(volume_id=volume_id, size_mib=8))["failed"]
+    assert not run_module("volume_state", dict(db_path=db_path, volume_id=volume_id, size=1))["failed"]
+    args = ceph.client_args(backend="rbd", db_path=db_path, snapshot_id=snapshot_id, volume_id=volume_id)
+    made = run_module("volume_snapshot", args)
+    assert made["changed"] and made["snapshot"]["status"] == "available", made.get("msg")
+    assert ceph.key not in repr(made)
+    snaps = ceph.rbd("snap", "ls", "--format", "json", "volumes/volume-" + volume_id)
+    assert '"name":"snapshot-%s"' % snapshot_id in snaps.replace(" ", "")
+    assert run_module("volume_snapshot", args)["changed"] is False
+    clone = run_module("volume", ceph.module_args(volume_id=clone_id, snapshot_id=snapshot_id))
+    assert clone["changed"] and not clone["failed"], clone.get("msg")
+    absent = dict(args, state="absent")
+    busy = run_module("volume_snapshot", absent)
+    assert busy["failed"] and busy["msg"] == "deleting snapshot snapshot-%s that has dependent volumes" % snapshot_id
+    assert rows(db_path, "SELECT status FROM snapshots") == [dict(status="available")]
+    assert not run_module("volume", ceph.module_args(volume_id=clone_id, state="absent"))["failed"]
+    gone = run_module("volume_snapshot", absent)
+    assert gone["changed"] and not gone["failed"], gone.get("msg")
+    assert "snapshot-" not in ceph.rbd("snap", "ls", "volumes/volume-" + volume_id)
+    assert not run_module("volume", ceph.module_args(volume_id=volume_id, state="absent"))["failed"]

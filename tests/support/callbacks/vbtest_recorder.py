@@ -33,7 +33,7 @@ from ansible.plugins.callback import CallbackBase
 # Tasks that change nothing outside the play: a kill at their start leaves the same state
 # as a kill at the next step's.
 NOT_STEPS = ("set_fact", "include_tasks", "include_role", "import_tasks", "import_role",
-             "include_vars", "debug", "fail", "assert", "meta")
+             "include_vars", "debug", "fail", "assert", "meta", "validate_argument_spec")
 
 DOCUMENTATION = r'''
 name: vbtest_recorder
