@@ -29,7 +29,7 @@ class ActionModule(TemplateAction):
             dev, bus = device_names.validate_requested(params["device"], bus)
         boot_index = params["boot_index"]
         return disk_config.build(
-            params["connection_info"], serial=validate_uuid(params["volume_id"]),
+            disk_config.with_chap(params["connection_info"], params["chap_username"], params["chap_password"]), serial=validate_uuid(params["volume_id"]),
             bus=bus or "virtio", dev=dev, iscsi_initiator=params["iscsi_initiator"],
             boot_order=boot_index + 1 if boot_index is not None else None,
             multiattach=params["multiattach"])

@@ -49,7 +49,12 @@ class RecordModule(VirtblockModule):
     record_spec = {}
 
     def __init__(self):
-        self.argument_spec = dict(STORE_ARGUMENT_SPEC, **self.record_spec)
+        # The module's own options (its ``spec``, defined once in module_utils: drivers/records.py)
+        # plus the store's, which every record module takes (the ``store`` action group).
+        if self.spec is not None:
+            self.spec = dict(self.spec, argument_spec=dict(STORE_ARGUMENT_SPEC, **self.spec["argument_spec"]))
+        else:
+            self.argument_spec = dict(STORE_ARGUMENT_SPEC, **self.record_spec)
         super(RecordModule, self).__init__()
 
     def store(self):

@@ -118,15 +118,11 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import
     attachment_view, remove_export)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeBDMNotFound
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.records import BDM_INFO_SPEC
 
 
 class BdmInfoModule(RecordModule):
-    record_spec = dict(
-        instance_uuid=dict(type="str", required=True),
-        volume_id=dict(type="str"),
-        include_deleted=dict(type="bool", default=False),
-        must_exist=dict(type="bool", default=True),
-    )
+    spec = BDM_INFO_SPEC
 
     def run(self):
         params = self.checked_params()

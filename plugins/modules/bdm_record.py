@@ -51,10 +51,12 @@ options:
     description: The device the operator asks for (C(/dev/vdc)), as Nova's attach API C(device).
     type: str
   disk_bus:
-    description: The disk bus; decides the device prefix.
+    description:
+      - The disk bus; decides the device prefix. A new row without it gets C(virtio); a row
+        that exists keeps its bus when it is not given (so the final save of a C(scsi) attach
+        does not turn it to C(virtio)).
     type: str
     choices: [virtio, scsi, sata, usb, ide, xen, fdc, uml]
-    default: virtio
   device_type:
     description: Nova's C(device_type).
     type: str
@@ -243,37 +245,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import r
 
 
 class BdmRecordModule(RecordModule):
-    record_spec = dict(
-        instance_uuid=dict(type="str", required=True),
-        volume_id=dict(type="str"),
-        state=dict(type="str", default="present", choices=["reserved", "present", "absent"]),
-        device_name=dict(type="str"),
-        disk_bus=dict(type="str", default="virtio",
-                      choices=["virtio", "scsi", "sata", "usb", "ide", "xen", "fdc", "uml"]),
-        device_type=dict(type="str", default="disk", choices=["disk", "cdrom", "floppy", "lun"]),
-        in_use_device_names=dict(type="list", elements="str", default=[]),
-        max_disk_devices_to_attach=dict(type="int", default=-1),
-        already_attached=dict(type="str", default="fail", choices=["fail", "ok"]),
-        connection_info=dict(type="dict"),
-        attachment_id=dict(type="str"),
-        boot_index=dict(type="int"),
-        tag=dict(type="str"),
-        delete_on_termination=dict(type="bool"),
-        volume_size=dict(type="int"),
-        source_type=dict(type="str", choices=["volume", "image", "snapshot", "blank"]),
-        destination_type=dict(type="str", choices=["volume", "local"]),
-        guest_format=dict(type="str"),
-        image_id=dict(type="str"),
-        snapshot_id=dict(type="str"),
-        volume_type=dict(type="str"),
-        volume_state=dict(type="str", choices=["reserved", "attached", "detached"]),
-        attach_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
-        host=dict(type="str"),
-        domain_serials=dict(type="list", elements="str"),
-    )
-    # The volume moves with the row it belongs to: reserved with a reservation, attached
-    # with the final save, detached with the destroy.
-    module_kwargs = dict(required_by=dict(volume_state="volume_id"))
+    spec = records.BDM_RECORD_SPEC
     VOLUME_STATE_FOR = {"reserved": "reserved", "present": "attached", "absent": "detached"}
 
     def run(self):

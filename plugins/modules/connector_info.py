@@ -80,16 +80,12 @@ iscsi_initiator:
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import connector, host_paths
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import (
+    CONNECTOR_INFO_SPEC, connector, host_paths)
 
 
 class ConnectorInfoModule(VirtblockModule):
-    argument_spec = dict(
-        my_ip=dict(type="str"),
-        host=dict(type="str"),
-        multipath=dict(type="bool", default=False),
-        enforce_multipath=dict(type="bool", default=False),
-    )
+    spec = CONNECTOR_INFO_SPEC
 
     def run(self):
         p = self.params

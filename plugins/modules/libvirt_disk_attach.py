@@ -79,10 +79,27 @@ options:
   iscsi_initiator:
     description:
       - V(host) takes the host's block device (C(data.device_path), os-brick login);
-        V(qemu) lets QEMU's own initiator open the target, with CHAP via a libvirt secret.
+        V(qemu) lets QEMU's own initiator open the target, with CHAP via a libvirt secret;
+        V(auto) is V(host) when O(connection_info) carries C(data.device_path) (the host
+        connected the volume, M(virtblock.volumes.volume_connection)), else V(qemu).
     type: str
-    choices: [host, qemu]
+    choices: [host, qemu, auto]
     default: host
+  chap_username:
+    description:
+      - The CHAP user the export was given (M(virtblock.volumes.iscsi_target)'s O(virtblock.volumes.iscsi_target#module:chap_username)),
+        put in O(connection_info) for QEMU's initiator. Default the E(VIRTBLOCK_CHAP_USERNAME)
+        environment variable (an AWX credential). Not needed for a generated pair.
+    type: str
+    version_added: 0.3.0
+  chap_password:
+    description:
+      - The CHAP secret the export was given. A fixed secret is masked in the export's result
+        (Ansible masks a no_log value everywhere), so the C(connection_info) it returns carries
+        the mask; this option puts the real one back for QEMU's initiator (its libvirt secret).
+        Default the E(VIRTBLOCK_CHAP_PASSWORD) environment variable (an AWX credential).
+    type: str
+    version_added: 0.3.0
   multiattach:
     description: Mark the disk C(<shareable/>). Default C(connection_info.multiattach).
     type: bool

@@ -75,14 +75,11 @@ disks:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
-    LIBVIRT_ARGUMENT_SPEC, domain_info)
+    DOMAIN_INFO_SPEC, domain_info)
 
 
 class LibvirtDomainInfoModule(VirtblockModule):
-    argument_spec = dict(
-        LIBVIRT_ARGUMENT_SPEC,
-        domain=dict(type="str", required=True),
-    )
+    spec = DOMAIN_INFO_SPEC
 
     def run(self):
         return dict(changed=False, **domain_info(self.params["uri"], self.params["domain"]))

@@ -63,15 +63,11 @@ in_use:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
-    LIBVIRT_ARGUMENT_SPEC, remove_volume_secret)
+    SECRET_SPEC, remove_volume_secret)
 
 
 class LibvirtSecretModule(VirtblockModule):
-    argument_spec = dict(
-        LIBVIRT_ARGUMENT_SPEC,
-        connection_info=dict(type="dict", required=True),
-        state=dict(type="str", choices=["absent"], default="absent"),
-    )
+    spec = SECRET_SPEC
 
     def run(self):
         return remove_volume_secret(self.params["uri"], self.params["connection_info"],

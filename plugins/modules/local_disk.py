@@ -114,28 +114,13 @@ format:
   sample: {format: qcow2, guest_format: ext4}
 '''
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import local_disks
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.image_cache import ImageCache
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.image_cache import (
+    LOCAL_DISK_SPEC, ImageCache)
 
 
 class LocalDiskModule(VirtblockModule):
-    argument_spec = dict(
-        path=dict(type="path", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        kind=dict(type="str", choices=list(local_disks.KINDS)),
-        image=dict(type="path"),
-        image_id=dict(type="str"),
-        size=dict(type="int"),
-        size_mib=dict(type="int"),
-        guest_format=dict(type="str", choices=list(local_disks.FILESYSTEMS)),
-        label=dict(type="str", default="ephemeral0"),
-        base_dir=dict(type="path"),
-    )
-    module_kwargs = dict(
-        mutually_exclusive=[("size", "size_mib")],
-        required_if=[("state", "present", ["kind"]), ("kind", "image", ["image", "image_id"])],
-    )
+    spec = LOCAL_DISK_SPEC
 
     def run(self):
         p = self.params

@@ -112,16 +112,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifier
 
 
 class RbdConnectionModule(VirtblockModule):
-    argument_spec = dict(
-        rbd_adapter.RBD_ARGUMENT_SPEC,
-        volume_id=dict(type="str", required=True),
-        rbd_secret_uuid=dict(type="str", no_log=False),   # a uuid naming the secret, not one
-        access_mode=dict(type="str", choices=["rw", "ro"], default="rw"),
-        qos_specs=dict(type="dict"),
-        encrypted=dict(type="bool", default=False),
-        include_keyring=dict(type="bool", default=False),
-    )
-    module_kwargs = dict(mutually_exclusive=[("rbd_keyring", "rbd_key")])
+    spec = rbd_adapter.RBD_CONNECTION_SPEC
 
     def run(self):
         p = self.params

@@ -37,9 +37,14 @@ options:
     choices: [connected, disconnected]
     default: connected
   iscsi_initiator:
-    description: V(host) logs in with the kernel initiator (os-brick); V(qemu) leaves it to QEMU.
+    description:
+      - V(host) logs in with the kernel initiator (os-brick); V(qemu) leaves it to QEMU.
+      - V(auto) decides on the compute host itself - V(host) where it has a kernel initiator
+        (iscsiadm, and iscsi_tcp loaded or loadable), else V(qemu), which connects nothing and
+        returns O(connection_info) unchanged. RV(iscsi_initiator) says which. Nova has one
+        path per deployment; this lets one playbook serve hosts with and without.
     type: str
-    choices: [host, qemu]
+    choices: [host, qemu, auto]
     default: host
   use_multipath:
     description: Nova's C([libvirt] volume_use_multipath), passed to os-brick.
@@ -85,6 +90,12 @@ host_connection:
   description: Whether the volume needs a host connection at all.
   returned: always
   type: bool
+iscsi_initiator:
+  description: The iSCSI path taken, V(host) or V(qemu) (O(iscsi_initiator=auto) decided on the host).
+  returned: always
+  type: str
+  sample: qemu
+  version_added: 0.3.0
 msg:
   description: Why nothing was done on the host, when so.
   returned: when RV(host_connection) is false
@@ -92,18 +103,12 @@ msg:
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import set_connection
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_connection import (
+    VOLUME_CONNECTION_SPEC, set_connection)
 
 
 class VolumeConnectionModule(VirtblockModule):
-    argument_spec = dict(
-        connection_info=dict(type="dict", required=True),
-        state=dict(type="str", choices=["connected", "disconnected"], default="connected"),
-        iscsi_initiator=dict(type="str", choices=["host", "qemu"], default="host"),
-        use_multipath=dict(type="bool", default=False),
-        device_scan_attempts=dict(type="int", default=5),
-        lock_path=dict(type="path", default="/var/lib/virtblock/locks"),
-    )
+    spec = VOLUME_CONNECTION_SPEC
 
     def run(self):
         result, before, after = set_connection(self.params, self.check_mode)

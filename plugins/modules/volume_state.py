@@ -140,27 +140,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import r
 
 
 class VolumeStateModule(RecordModule):
-    record_spec = dict(
-        volume_id=dict(type="str", required=True),
-        state=dict(type="str", default="present",
-                   choices=["present", "absent", "reserved", "attaching", "attached",
-                            "detaching", "detached", "error_attaching",
-                            "extending", "extended", "error_extending"]),
-        instance_uuid=dict(type="str"),
-        attachment_id=dict(type="str"),
-        attach_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
-        host=dict(type="str"),
-        mountpoint=dict(type="str"),
-        size=dict(type="int"),
-        multiattach=dict(type="bool"),
-        readonly=dict(type="bool"),
-        bootable=dict(type="bool"),
-        display_name=dict(type="str"),
-    )
-    module_kwargs = dict(required_if=[
-        ("state", state, ["instance_uuid"])
-        for state in ("reserved", "attaching", "attached", "detaching", "detached",
-                      "error_attaching")] + [("state", state, ["size"]) for state in ("extending", "extended")])
+    spec = records.VOLUME_STATE_SPEC
 
     def run(self):
         params = self.checked_params()

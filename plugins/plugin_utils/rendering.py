@@ -98,6 +98,11 @@ class TemplateAction(ActionBase):
         """*args* with the rendered option added; VirtblockError on bad input. *path*: the
         template (default: the task's ``template`` or the collection's)."""
         params = validated(self.spec, args, name)
+        for key, option in self.spec["argument_spec"].items():
+            if option.get("fallback") and args.get(key) is None and params.get(key) is not None:
+                # An option read from the controller's environment (an AWX credential) goes
+                # to the module as an argument: the host the module runs on may not have it.
+                args[key] = params[key]
         path = path or self._template_path(args)
         args.pop("template", None)
         if self.needs_template(params):

@@ -37,6 +37,8 @@ def rerun_and_detach(attach_env, instance, volume_id, dom, **extra):
     assert ok(attach_env.attach(instance, volume_id, extra=dict(SCSI, **extra))).changed > 0
     assert attach_env.volume_status(volume_id) == "in-use" and attach_env.in_tgtd(volume_id)
     assert any(volume_id in xml for xml in attach_env.domain_xmls(dom))
+    # the final save keeps the bus the reservation recorded (it once wrote its default, virtio)
+    assert attach_env.bdms(volume_id)[0]["disk_bus"] == extra.get("disk_bus", SCSI["disk_bus"])
     ok(attach_env.detach(instance, volume_id, extra=dict(detach_volume_detach_timeout=5)))
     assert attach_env.traces(volume_id, dom) == dict(CLEAN, disk=False)
 

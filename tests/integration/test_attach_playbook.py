@@ -67,7 +67,7 @@ def test_stopped_domain_gets_the_disk_in_its_config_only(attach_env, virt):
 def test_shelved_instance_gets_a_bdm_and_a_reservation_only(attach_env):
     instance, volume_id = str(uuid.uuid4()), attach_env.new_volume()   # no domain anywhere
     first = ok(attach_env.attach(instance, volume_id))
-    assert first.changed == 2          # the BDM and the volume reservation, nothing else
+    assert first.changed == 1          # one transaction: the BDM and the volume reservation, nothing else
     bdm, = attach_env.bdms(volume_id)
     assert bdm["device_name"] == "/dev/vda" and bdm["connection_info"] is None
     assert attach_env.volume_status(volume_id) == "reserved"

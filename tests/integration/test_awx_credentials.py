@@ -1,6 +1,7 @@
 """Secrets from environment variables, as the AWX credential type in docs/docsite/rst/awx.rst
 injects them (docs/awx/credential_type_injectors.yml): the modules read them through
 env_fallback, use them, and never print them."""
+import json
 import sqlite3
 import subprocess
 import uuid
@@ -41,3 +42,22 @@ def test_record_store_url_from_the_environment(tmp_path):
     assert not result["failed"], result.get("msg")
     with sqlite3.connect(str(db_file)) as conn:
         assert conn.execute("SELECT status FROM volumes WHERE id = ?", (volume_id,)).fetchall() == [("available",)]
+
+
+def test_an_injected_chap_pair_reaches_qemu_through_the_attach_role(attach_env, virt):
+    """The pair masked in iscsi_target's result (Ansible masks a no_log value everywhere)
+    reaches libvirt_disk_attach for real: QEMU logs in with it when the disk is hot-plugged
+    into the running domain (the mask as the secret: "Authentication failure")."""
+    dom = virt.define(start=True)
+    instance, volume_id = dom.UUIDString(), attach_env.new_volume()
+    env = {"VIRTBLOCK_CHAP_USERNAME": CHAP_USER, "VIRTBLOCK_CHAP_PASSWORD": CHAP_SECRET}
+    # scsi: a VM with no guest OS lets a scsi disk go at the detach (virtio would wait)
+    run = attach_env.attach(instance, volume_id, env=env, extra=dict(disk_bus="scsi"))
+    assert run.rc == 0 and run.failed == 0, run.msg
+    assert attach_env.chap_secret(volume_id) == CHAP_SECRET           # the export took it
+    assert "<serial>%s</serial>" % volume_id in virt.live_xml(dom)    # QEMU logged in
+    assert "username='%s'" % CHAP_USER in virt.live_xml(dom)
+    assert CHAP_SECRET not in run.stdout and CHAP_SECRET not in json.dumps(run.tasks)
+    gone = attach_env.detach(instance, volume_id, env=env, extra=dict(detach_volume_detach_timeout=5))
+    assert gone.rc == 0 and gone.failed == 0, gone.msg
+    assert attach_env.libvirt_secret(volume_id) is None

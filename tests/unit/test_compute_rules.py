@@ -82,6 +82,22 @@ def test_qemu_iscsi_is_a_network_disk_with_auth_and_no_password():
     assert "s3cretPassw0rd" not in repr(disk)
 
 
+def test_auto_initiator_takes_the_host_device_when_the_connect_made_one():
+    assert disk_config.validate(iscsi(device_path="/dev/sdx"), "auto")[0] == "iscsi_host"
+    assert disk_config.validate(iscsi(), "auto")[0] == "iscsi_qemu"
+    assert disk_config.build(iscsi(), VOL, "virtio", iscsi_initiator="auto")["disk"]["type"] == "network"
+
+
+def test_a_fixed_chap_pair_replaces_the_mask_the_export_returned():
+    masked = iscsi(auth_username="awxoperator01", auth_password="VALUE_SPECIFIED_IN_NO_LOG_PARAMETER")
+    fixed = disk_config.with_chap(masked, "awxoperator01", "AwxInjected-Secret-7")
+    assert fixed["data"]["auth_password"] == "AwxInjected-Secret-7"
+    assert masked["data"]["auth_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"   # a copy
+    assert disk_config.with_chap(masked, None, None) is masked
+    no_chap = iscsi(auth_method=None)
+    assert disk_config.with_chap(no_chap, "u", "p") is no_chap   # no CHAP asked: nothing added
+
+
 def test_rbd_is_a_network_disk_with_monitors_and_ceph_secret():
     ci = {"driver_volume_type": "rbd",
           "data": {"name": "volumes/volume-" + VOL, "hosts": ["127.0.0.4", "127.0.0.5"],

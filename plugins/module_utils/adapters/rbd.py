@@ -280,3 +280,19 @@ def from_params(run, params):
     return Rbd(run, pool=params["rbd_pool"], conf=params["rbd_ceph_conf"], mon_host=params["rbd_mon_host"],
                cluster=params["rbd_cluster_name"], user=params["rbd_user"], keyring=params["rbd_keyring"],
                key=params["rbd_key"], timeout=params["rados_connect_timeout"])
+
+
+# rbd_connection's options, defined once (the module takes them from here): the client's
+# plus Cinder's initialize_connection arguments. That module has no driver: it asks this adapter.
+RBD_CONNECTION_SPEC = dict(
+    argument_spec=dict(
+        RBD_ARGUMENT_SPEC,
+        volume_id=dict(type="str", required=True),
+        rbd_secret_uuid=dict(type="str", no_log=False),   # a uuid naming the secret, not one
+        access_mode=dict(type="str", choices=["rw", "ro"], default="rw"),
+        qos_specs=dict(type="dict"),
+        encrypted=dict(type="bool", default=False),
+        include_keyring=dict(type="bool", default=False),
+    ),
+    mutually_exclusive=[("rbd_keyring", "rbd_key")],
+)

@@ -38,7 +38,11 @@ DISK_ATTACH_SPEC = dict(
         connection_info=dict(type="dict"),
         device=dict(type="str"),
         disk_bus=dict(type="str", choices=["virtio", "scsi", "sata", "usb", "ide"]),
-        iscsi_initiator=dict(type="str", choices=["host", "qemu"], default="host"),
+        iscsi_initiator=dict(type="str", choices=["host", "qemu", "auto"], default="host"),
+        # The fixed CHAP pair the export was given (iscsi_target's chap_username/chap_password,
+        # the same AWX credential): the export's result masks it (rules/disk_config.with_chap).
+        chap_username=dict(type="str", fallback=(env_fallback, ["VIRTBLOCK_CHAP_USERNAME"])),
+        chap_password=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_CHAP_PASSWORD"])),
         multiattach=dict(type="bool"),
         boot_index=dict(type="int"),
         rbd_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_RBD_KEY"])),
@@ -91,6 +95,7 @@ def set_disk(params, serial, check_mode):
 
 
 def _attach(host, guest, p, serial, running, config, live, check_mode):
+    p["connection_info"] = disk_config.with_chap(p["connection_info"], p["chap_username"], p["chap_password"])
     kind, data = disk_config.validate(p["connection_info"], p["iscsi_initiator"])
     if p["disk_xml"] is None:
         raise InvalidInput("disk_xml is rendered by the libvirt_disk_attach action plugin; "
@@ -190,3 +195,22 @@ def remove_volume_secret(uri, connection_info, check_mode):
         if not check_mode:
             host.delete_unused_secret(uuid)
         return dict(changed=True, in_use=False, secret_uuid=uuid)
+
+
+# libvirt_domain_info's options, defined once (the module takes them from here).
+DOMAIN_INFO_SPEC = dict(
+    argument_spec=dict(
+        LIBVIRT_ARGUMENT_SPEC,
+        domain=dict(type="str", required=True),
+    ),
+)
+
+
+# libvirt_secret's options, defined once (the module takes them from here).
+SECRET_SPEC = dict(
+    argument_spec=dict(
+        LIBVIRT_ARGUMENT_SPEC,
+        connection_info=dict(type="dict", required=True),
+        state=dict(type="str", choices=["absent"], default="absent"),
+    ),
+)

@@ -41,11 +41,15 @@ def set_connection(p, check_mode):
 
     Returns (result, before, after): *before*/*after* the host device path or None."""
     info = p["connection_info"]
-    step = rules.plan(info, p["iscsi_initiator"], p["use_multipath"], p["device_scan_attempts"],
+    initiator = p["iscsi_initiator"]
+    if initiator == "auto":
+        # Decided here, on the compute host: what it has, not what the controller guesses.
+        initiator = host_paths()["iscsi_initiator"] if rules.is_iscsi(info) else "qemu"
+    step = rules.plan(info, initiator, p["use_multipath"], p["device_scan_attempts"],
                       connecting=p["state"] == "connected")
     if step["protocol"] is None:
         return dict(changed=False, host_connection=False, msg=step["reason"],
-                    connection_info=info), None, None
+                    connection_info=info, iscsi_initiator=initiator), None, None
     conn = brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
     props = step["properties"]
     before = conn.current_path(props)
@@ -58,7 +62,32 @@ def set_connection(p, check_mode):
         if before is not None and not check_mode:
             conn.disconnect(props, before)
     result = dict(changed=before != after and (before is None or after is None),
-                  host_connection=True, connection_info=rules.with_device_path(info, after))
+                  host_connection=True, connection_info=rules.with_device_path(info, after),
+                  iscsi_initiator=initiator)
     if after:
         result["device_path"] = after
     return result, before, after
+
+
+# connector_info's options, defined once (the module takes them from here).
+CONNECTOR_INFO_SPEC = dict(
+    argument_spec=dict(
+        my_ip=dict(type="str"),
+        host=dict(type="str"),
+        multipath=dict(type="bool", default=False),
+        enforce_multipath=dict(type="bool", default=False),
+    ),
+)
+
+
+# volume_connection's options, defined once (the module takes them from here).
+VOLUME_CONNECTION_SPEC = dict(
+    argument_spec=dict(
+        connection_info=dict(type="dict", required=True),
+        state=dict(type="str", choices=["connected", "disconnected"], default="connected"),
+        iscsi_initiator=dict(type="str", choices=["host", "qemu", "auto"], default="host"),
+        use_multipath=dict(type="bool", default=False),
+        device_scan_attempts=dict(type="int", default=5),
+        lock_path=dict(type="path", default="/var/lib/virtblock/locks"),
+    ),
+)

@@ -88,3 +88,22 @@ class ImageCache(object):
         base_size = os.path.getsize(base)
         self.qemu_img.create_overlay(path, base, "raw", size if size and size > base_size else None)
         os.chmod(path, 0o600)
+
+
+# local_disk's options, defined once (the module takes them from here).
+LOCAL_DISK_SPEC = dict(
+    argument_spec=dict(
+        path=dict(type="path", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        kind=dict(type="str", choices=list(local_disks.KINDS)),
+        image=dict(type="path"),
+        image_id=dict(type="str"),
+        size=dict(type="int"),
+        size_mib=dict(type="int"),
+        guest_format=dict(type="str", choices=list(local_disks.FILESYSTEMS)),
+        label=dict(type="str", default="ephemeral0"),
+        base_dir=dict(type="path"),
+    ),
+    mutually_exclusive=[("size", "size_mib")],
+    required_if=[("state", "present", ["kind"]), ("kind", "image", ["image", "image_id"])],
+)

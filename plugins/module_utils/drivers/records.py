@@ -244,3 +244,78 @@ def set_volume(tx, p):
 
 def _snapshot(tx, volume_id):
     return {"volume": tx.volume_get(volume_id), "attachments": tx.attachments(volume_id)}
+
+
+# bdm_info's options, defined once (the module takes them from here;
+# RecordModule adds the store's, adapters/database.py STORE_ARGUMENT_SPEC).
+BDM_INFO_SPEC = dict(
+    argument_spec=dict(
+        instance_uuid=dict(type="str", required=True),
+        volume_id=dict(type="str"),
+        include_deleted=dict(type="bool", default=False),
+        must_exist=dict(type="bool", default=True),
+    ),
+)
+
+
+# bdm_record's options, defined once (the module takes them from here;
+# RecordModule adds the store's, adapters/database.py STORE_ARGUMENT_SPEC).
+BDM_RECORD_SPEC = dict(
+    argument_spec=dict(
+        instance_uuid=dict(type="str", required=True),
+        volume_id=dict(type="str"),
+        state=dict(type="str", default="present", choices=["reserved", "present", "absent"]),
+        device_name=dict(type="str"),
+        disk_bus=dict(type="str", choices=["virtio", "scsi", "sata", "usb", "ide", "xen", "fdc", "uml"]),
+        device_type=dict(type="str", default="disk", choices=["disk", "cdrom", "floppy", "lun"]),
+        in_use_device_names=dict(type="list", elements="str", default=[]),
+        max_disk_devices_to_attach=dict(type="int", default=-1),
+        already_attached=dict(type="str", default="fail", choices=["fail", "ok"]),
+        connection_info=dict(type="dict"),
+        attachment_id=dict(type="str"),
+        boot_index=dict(type="int"),
+        tag=dict(type="str"),
+        delete_on_termination=dict(type="bool"),
+        volume_size=dict(type="int"),
+        source_type=dict(type="str", choices=["volume", "image", "snapshot", "blank"]),
+        destination_type=dict(type="str", choices=["volume", "local"]),
+        guest_format=dict(type="str"),
+        image_id=dict(type="str"),
+        snapshot_id=dict(type="str"),
+        volume_type=dict(type="str"),
+        volume_state=dict(type="str", choices=["reserved", "attached", "detached"]),
+        attach_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
+        host=dict(type="str"),
+        domain_serials=dict(type="list", elements="str"),
+    ),
+    # The volume moves with the row it belongs to: reserved with a reservation, attached
+    # with the final save, detached with the destroy.
+    required_by=dict(volume_state="volume_id"),
+)
+
+
+# volume_state's options, defined once (the module takes them from here;
+# RecordModule adds the store's, adapters/database.py STORE_ARGUMENT_SPEC).
+VOLUME_STATE_SPEC = dict(
+    argument_spec=dict(
+        volume_id=dict(type="str", required=True),
+        state=dict(type="str", default="present",
+                   choices=["present", "absent", "reserved", "attaching", "attached",
+                            "detaching", "detached", "error_attaching",
+                            "extending", "extended", "error_extending"]),
+        instance_uuid=dict(type="str"),
+        attachment_id=dict(type="str"),
+        attach_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
+        host=dict(type="str"),
+        mountpoint=dict(type="str"),
+        size=dict(type="int"),
+        multiattach=dict(type="bool"),
+        readonly=dict(type="bool"),
+        bootable=dict(type="bool"),
+        display_name=dict(type="str"),
+    ),
+    required_if=[
+        ("state", state, ["instance_uuid"])
+        for state in ("reserved", "attaching", "attached", "detaching", "detached",
+                      "error_attaching")] + [("state", state, ["size"]) for state in ("extending", "extended")],
+)

@@ -191,3 +191,32 @@ class VolumeManager(object):
         except ServiceUnavailable:
             return None
         return ("target %s" % running[0].iqn) if running else None
+
+
+# volume's options, defined once (the module takes them from here).
+VOLUME_SPEC = dict(
+    argument_spec=dict(
+        rbd_adapter.RBD_ARGUMENT_SPEC,
+        volume_id=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        size=dict(type="int"),
+        size_mib=dict(type="int"),
+        backend=dict(type="str", choices=["file", "lvm", "rbd"], default="file"),
+        backing_dir=dict(type="path", default="/var/lib/virtblock/backing"),
+        volume_group=dict(type="str"),
+        image=dict(type="path"),
+        image_location=dict(type="str"),
+        rbd_flatten_volume_from_snapshot=dict(type="bool", default=False),
+        rbd_max_clone_depth=dict(type="int", default=5),
+        source_volid=dict(type="str"),
+        snapshot_id=dict(type="str"),
+        force=dict(type="bool", default=False),
+        must_exist=dict(type="bool", default=False),
+        volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
+        target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
+        control_port=dict(type="int", default=0),
+    ),
+    mutually_exclusive=[("size", "size_mib"), ("image", "image_location", "source_volid", "snapshot_id"),
+                        ("rbd_keyring", "rbd_key")],
+    required_if=[("backend", "lvm", ["volume_group"])],
+)

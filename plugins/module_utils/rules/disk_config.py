@@ -44,7 +44,9 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_nam
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
     validate_iqn, validate_uuid)
 
-ISCSI_INITIATORS = ("host", "qemu")
+# auto: libvirt gets the host's device when the host connected the volume (the connect put
+# data.device_path in the connection_info), else QEMU's initiator opens the target.
+ISCSI_INITIATORS = ("host", "qemu", "auto")
 SUPPORTED_TYPES = ("iscsi", "rbd", "local")
 DIRECT_IO_CACHES = ("none", "directsync")
 # LibvirtBaseVolumeDriver.get_config: the access modes it knows.
@@ -79,6 +81,8 @@ def validate(connection_info, iscsi_initiator="host", need_device_path=True, nee
         raise VolumeDriverNotFound(dvt)
     if iscsi_initiator not in ISCSI_INITIATORS:
         raise InvalidInput("iscsi_initiator must be one of %s" % ", ".join(ISCSI_INITIATORS))
+    if iscsi_initiator == "auto":
+        iscsi_initiator = "host" if data.get("device_path") else "qemu"
     if dvt == "iscsi":
         _require(data, ("target_iqn", "target_portal", "target_lun"), "data")
         if data.get("auth_method") == "CHAP" and need_secret:
@@ -101,6 +105,26 @@ def validate(connection_info, iscsi_initiator="host", need_device_path=True, nee
         return "rbd", data
     _require(data, ("device_path",), "data")
     return "local", data
+
+
+def with_chap(connection_info, username=None, password=None):
+    """The connection_info with the CHAP pair the export was given (not generated) put back.
+
+    A fixed pair reaches the export as a no_log option (an AWX credential through
+    VIRTBLOCK_CHAP_*), so Ansible masks it in the export's result: its connection_info
+    carries the mask, not the secret, and QEMU's login would fail. The pair given again here
+    replaces it. Nova never sees this: Cinder hands it connection_info over its API."""
+    if not (username or password) or not isinstance(connection_info, dict):
+        return connection_info
+    data = connection_info.get("data")
+    if not isinstance(data, dict) or data.get("auth_method") != "CHAP":
+        return connection_info
+    data = dict(data)
+    if username:
+        data["auth_username"] = username
+    if password:
+        data["auth_password"] = password
+    return dict(connection_info, data=data)
 
 
 def split_portal(portal):

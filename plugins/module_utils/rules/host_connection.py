@@ -25,6 +25,11 @@ NOTHING_TO_CONNECT = {
 }
 
 
+def is_iscsi(connection_info):
+    """Whether the kernel-or-QEMU choice applies: an iSCSI (or iSER) ``connection_info``."""
+    return isinstance(connection_info, dict) and connection_info.get("driver_volume_type") in ("iscsi", "iser")
+
+
 def plan(connection_info, iscsi_initiator="host", use_multipath=False, device_scan_attempts=3,
          connecting=True):
     """The os-brick call for this volume, or why there is none.
