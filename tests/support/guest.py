@@ -9,6 +9,7 @@ disk that goes away:
     VBTEST-READY
     VBTEST-DISK vda serial=<first 20 chars of the serial> data=<first 32 bytes>
     VBTEST-SIZE vda <512-byte sectors, printed when first seen and whenever it changes>
+    VBTEST-WRITE vda ok|refused   <a disk whose data starts VBTEST-WRITE-PROBE: 512 zero bytes written at 4096>
     VBTEST-GONE vda
 
 Booted with ``root=/dev/vda`` (the boot disk's name) or ``vbtest.root_serial=<serial>``
@@ -84,7 +85,12 @@ while true; do
       *) s=$(cat $d/serial 2>/dev/null)
          [ -n "$s" ] || s=$(cat $d/device/wwid 2>/dev/null)
          data=$(dd if=/dev/$n bs=512 count=1 2>/dev/null | head -c 32 | tr -c 'A-Za-z0-9-' '.')
-         echo "VBTEST-DISK $n serial=$s data=$data" ;;
+         echo "VBTEST-DISK $n serial=$s data=$data"
+         # a disk that asks for it is written once (a read-only attach must refuse it)
+         case "$data" in VBTEST-WRITE-PROBE*)
+           if dd if=/dev/zero of=/dev/$n bs=512 count=1 seek=8 conv=notrunc,fsync 2>/dev/null; then
+             echo "VBTEST-WRITE $n ok"; else echo "VBTEST-WRITE $n refused"; fi ;;
+         esac ;;
     esac
     sz=$(cat $d/size)
     if [ "$(cat /sz.$n 2>/dev/null)" != "$sz" ]; then echo "VBTEST-SIZE $n $sz"; echo "$sz" > /sz.$n; fi
