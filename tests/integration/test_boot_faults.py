@@ -33,10 +33,8 @@ pytestmark = pytest.mark.slow
 STEPS = ["Read the instance's BDM rows", "Look the instance up on the compute host",
          "Create or find the volume", "Record the new volume", "Make the instance directory",
          "Make the local disks", "Record the local disks' BDMs", "Define the domain",
-         "Look for a finished attach", "reserve the device name", "Reserve the volume",
-         "Read the compute host's connector", "Export the volume", "Attach the disk to the domain",
-         "Save the BDM with its connection_info", "Mark the volume in-use",
-         "Save the mappings' Nova fields", "Start the domain"]
+         "reserve the device name", "Export the volume", "Attach the disk to the domain",
+         "Save the BDM with its connection_info", "Save the mappings' Nova fields", "Start the domain"]
 
 
 def request(site, given):
