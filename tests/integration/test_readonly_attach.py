@@ -53,3 +53,22 @@ def test_a_guest_cannot_write_a_read_only_volume(attach_env, guest, virt):
     assert at_4096(rw_path) == b"\0" * 512           # the rw guest's write did
     ok(attach_env.detach(instance, rw_id))
     ok(attach_env.detach(instance, ro_id))
+
+
+def test_a_readonly_volume_refuses_a_rw_attach_and_nothing_is_left(attach_env, virt):
+    """Cinder's InvalidVolumeAttachMode through the attach role (its one reservation
+    transaction): the play fails with Cinder's wording and, as after Nova's cleanup, no
+    BDM, no attachment, no export and no disk remain."""
+    dom = virt.define()
+    volume_id = attach_env.new_volume()
+    assert not run_module("volume_state", dict(volume_id=volume_id, readonly=True,
+                                               db_path=attach_env.db_path))["failed"]
+    refused = attach_env.attach(dom.UUIDString(), volume_id)
+    assert refused.rc != 0
+    assert "Invalid attaching mode 'rw' for volume %s" % volume_id in refused.msg, refused.msg
+    assert volume_id not in virt.config_xml(dom)
+    assert attach_env.traces(volume_id) == dict(tgtd=False, target_file=False, libvirt_secret=False,
+                                                bdms=0, status="available")
+    assert attach_env.query("SELECT * FROM volume_attachment WHERE volume_id = ?", volume_id) == []
+    ok(attach_env.attach(dom.UUIDString(), volume_id, extra=dict(attach_volume_attach_mode="ro")))
+    assert "<readonly/>" in virt.config_xml(dom)

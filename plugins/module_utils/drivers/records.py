@@ -66,6 +66,14 @@ def bdm_with_volume(operation, tx, p):
                           host=p.get("host"),
                           mountpoint=(after or before or {}).get("device_name"))
             moved, dummy, cinder = set_volume(tx, fields)
+            refused = cinder.pop("refused", None)
+            if refused is not None:
+                # Cinder refused the attach for its mode (a readonly volume asked for rw:
+                # InvalidVolumeAttachMode). Nova then deletes the attachment and destroys the
+                # BDM it reserved; failing the whole request here ends in the same records,
+                # with nothing half-written. (volume_state on its own keeps Cinder's
+                # error_attaching attachment: there Cinder is all that runs.)
+                raise refused
             changed = changed or moved
             mine = [a for a in cinder["attachments"] if a["instance_uuid"] == p["instance_uuid"]]
             if p["state"] == "reserved" and mine and after and not after.get("attachment_id"):
