@@ -150,25 +150,10 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import 
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_audit as rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import volume_audit
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
-    LIBVIRT_ARGUMENT_SPEC)
 
 
 class VolumeAuditModule(RecordModule):
-    record_spec = dict(
-        LIBVIRT_ARGUMENT_SPEC,
-        part=dict(type="str", required=True, choices=["records", "compute", "storage", "rbd"]),
-        records=dict(type="dict"), compute=dict(type="dict"), storage=dict(type="dict"),
-        rbd=dict(type="dict"),
-        findings=dict(type="list", elements="dict"),
-        repair=dict(type="bool", default=False),
-        control_port=dict(type="int", default=0),
-        volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
-        target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
-        detach_timeout=dict(type="int", default=20),
-        detach_attempts=dict(type="int", default=8),
-    )
-    record_spec.update(rbd_adapter.RBD_ARGUMENT_SPEC)
+    record_spec = volume_audit.VOLUME_AUDIT_SPEC
 
     def run(self):
         p = self.params

@@ -110,24 +110,14 @@ snapshot:
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import rbd as rbd_adapter
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
-from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.snapshot_manager import SnapshotManager
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.snapshot_manager import (
+    VOLUME_SNAPSHOT_SPEC, SnapshotManager)
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.volume_backends import (
     FileBackend, LvmBackend, RbdBackend)
 
 
 class VolumeSnapshotModule(RecordModule):
-    record_spec = dict(
-        rbd_adapter.RBD_ARGUMENT_SPEC,
-        snapshot_id=dict(type="str", required=True),
-        volume_id=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        force=dict(type="bool", default=False),
-        display_name=dict(type="str"),
-        display_description=dict(type="str"),
-        backend=dict(type="str", choices=["file", "lvm", "rbd"], default="file"),
-        backing_dir=dict(type="path", default="/var/lib/virtblock/backing"),
-        volume_group=dict(type="str"),
-    )
+    record_spec = VOLUME_SNAPSHOT_SPEC
     module_kwargs = dict(required_if=[("state", "present", ["volume_id"]), ("backend", "lvm", ["volume_group"])],
                          mutually_exclusive=[("rbd_keyring", "rbd_key")])
 

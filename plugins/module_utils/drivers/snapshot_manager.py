@@ -17,7 +17,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import sna
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid, volume_name
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, SnapshotIsBusy, SnapshotNotFound, VolumeNotFound)
-from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.rbd import ImageBusy
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.rbd import RBD_ARGUMENT_SPEC, ImageBusy
 
 
 def snapshot_lock(snapshot_id):
@@ -107,3 +107,19 @@ class SnapshotManager(object):
                 raise SnapshotNotFound(snapshot_id)
             return tx.snapshot_update(snapshot_id, values)
         return self._tx(update, snapshot_id)
+
+
+# volume_snapshot's options, defined once (the module takes them from here; RecordModule
+# adds the store's, adapters/database.py STORE_ARGUMENT_SPEC).
+VOLUME_SNAPSHOT_SPEC = dict(
+    RBD_ARGUMENT_SPEC,
+    snapshot_id=dict(type="str", required=True),
+    volume_id=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    force=dict(type="bool", default=False),
+    display_name=dict(type="str"),
+    display_description=dict(type="str"),
+    backend=dict(type="str", choices=["file", "lvm", "rbd"], default="file"),
+    backing_dir=dict(type="path", default="/var/lib/virtblock/backing"),
+    volume_group=dict(type="str"),
+)

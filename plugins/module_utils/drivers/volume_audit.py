@@ -27,6 +27,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.target_export import TargetExport
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd import TgtAdmin
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.rbd import RBD_ARGUMENT_SPEC
 
 
 # ---- records ---------------------------------------------------------------------------
@@ -179,3 +180,21 @@ def gather_rbd(rbd):
     rbd.check_pool()
     return {"pool": rbd.pool,
             "images": sorted(set(i["image"] for i in rbd.listing() if "snapshot" not in i))}
+
+
+# volume_audit's options, defined once (the module takes them from here; RecordModule adds
+# the store's, adapters/database.py STORE_ARGUMENT_SPEC).
+VOLUME_AUDIT_SPEC = dict(
+    guest_disks.LIBVIRT_ARGUMENT_SPEC,
+    part=dict(type="str", required=True, choices=["records", "compute", "storage", "rbd"]),
+    records=dict(type="dict"), compute=dict(type="dict"), storage=dict(type="dict"),
+    rbd=dict(type="dict"),
+    findings=dict(type="list", elements="dict"),
+    repair=dict(type="bool", default=False),
+    control_port=dict(type="int", default=0),
+    volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
+    target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
+    detach_timeout=dict(type="int", default=20),
+    detach_attempts=dict(type="int", default=8),
+)
+VOLUME_AUDIT_SPEC.update(RBD_ARGUMENT_SPEC)
