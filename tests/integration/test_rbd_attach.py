@@ -1,6 +1,7 @@
 """RBD volumes on the compute side against the session's real Ceph and libvirtd: Cinder's
 RBD connection_info read from the cluster, the ceph secret holding the decoded key, a TCG
-guest reading bytes written through rbd from a hot-plugged network disk, the delete of an
+guest reading bytes written through rbd from a hot-plugged network disk and seeing it grow
+when the image is extended while attached, the delete of an
 attached volume refused, detach confirmed and the secret dropped when no disk uses it."""
 
 import uuid
@@ -83,6 +84,19 @@ def test_guest_reads_rbd_volume_by_serial_delete_refused_secret_follows_the_disk
         for text in (live, virt.config_xml(dom), attached["_stdout"], repr(attached)):
             assert ceph.key not in text
         assert run_module("libvirt_disk_attach", args)["changed"] is False
+
+        # Extend while attached: the image grows on the storage side (rbd resize), QEMU is
+        # told (blockResize, Nova's extend_volume) and the guest sees the new size.
+        device = seen.group(1)
+        console.wait_for(r"VBTEST-SIZE %s %d\b" % (device, 8 * MiB // 512), timeout=60)
+        grown = run_module("volume", ceph.module_args(volume_id=first, size_mib=16, must_exist=True))
+        assert grown["changed"] and not grown["failed"], grown.get("msg")
+        tell = dict(domain=dom.name(), volume_id=first, new_size_mib=16)
+        told = run_module("libvirt_volume_extend", tell)
+        assert told["changed"] and not told["failed"], told.get("msg")
+        console.wait_for(r"VBTEST-SIZE %s %d\b" % (device, 16 * MiB // 512), timeout=60)
+        assert run_module("libvirt_volume_extend", tell)["changed"] is False
+        assert "VBTEST-GONE %s" % device not in console.text()
 
         busy = run_module("volume", ceph.module_args(volume_id=first, state="absent", force=True))
         assert busy["failed"] and busy["msg"].startswith("ImageBusy error raised while deleting rbd volume")
