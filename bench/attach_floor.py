@@ -132,6 +132,23 @@ def raw(settings, tgtd, volume_id, domain, tid, conf_dir):
     return time.perf_counter() - start
 
 
+def settings_for(base, tgtd):
+    """The playbooks' variables pointing every bench at its private tgtd and a store,
+    backing, image and instance folders under *base* (the images folder is made)."""
+    settings = {
+        "virtblock_db_path": os.path.join(base, "records.sqlite"),
+        "virtblock_backing_dir": os.path.join(base, "backing"),
+        "virtblock_volumes_dir": tgtd.volumes_dir,
+        "virtblock_tgt_include_file": tgtd.include_file,
+        "virtblock_tgt_control_port": tgtd.control_port,
+        "virtblock_target_ip_address": tgtd.ip,
+        "virtblock_images_dir": os.path.join(base, "images"),
+        "virtblock_instances_path": os.path.join(base, "instances"),
+    }
+    os.makedirs(settings["virtblock_images_dir"], exist_ok=True)
+    return settings
+
+
 def import_costs(samples=5):
     """Median CPU seconds to import each module (its module_utils closure) once
     ansible.module_utils.basic is imported, timed inside a fresh interpreter as a task
@@ -177,17 +194,7 @@ def main(rounds=3):
         tgtd.start()
     raw_conf = os.path.join(base, "raw")
     os.makedirs(raw_conf)
-    settings = {
-        "virtblock_db_path": os.path.join(base, "records.sqlite"),
-        "virtblock_backing_dir": os.path.join(base, "backing"),
-        "virtblock_volumes_dir": tgtd.volumes_dir,
-        "virtblock_tgt_include_file": tgtd.include_file,
-        "virtblock_tgt_control_port": tgtd.control_port,
-        "virtblock_target_ip_address": tgtd.ip,
-        "virtblock_images_dir": os.path.join(base, "images"),
-        "virtblock_instances_path": os.path.join(base, "instances"),
-    }
-    os.makedirs(settings["virtblock_images_dir"])
+    settings = settings_for(base, tgtd)
     book = "playbooks/attach_volume.yml"
     floor_book = os.path.join(base, "floor.yml")
     mito = mitogen_env()

@@ -12,7 +12,6 @@ a SQLite store in a temporary directory; each round uses a fresh running domain 
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,8 @@ from support.ansible_run import run_playbook  # noqa: E402
 from support.libvirtd import Libvirt  # noqa: E402
 from support.tgtd import start_private  # noqa: E402
 
-RAW = os.path.join(ROOT, "bench", "raw_attach.sh")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from attach_floor import raw, settings_for  # noqa: E402
 
 
 def playbook(name, settings, **extra):
@@ -36,17 +36,6 @@ def playbook(name, settings, **extra):
     if not run.ok:
         raise SystemExit("%s failed: %s\n%s" % (name, run.msg, run.stdout[-3000:]))
     return run.seconds, run.changed
-
-
-def raw(settings, tgtd, volume_id, domain, tid, conf_dir):
-    argv = [RAW, settings["virtblock_db_path"], volume_id,
-            os.path.join(settings["virtblock_backing_dir"], "volume-%s" % volume_id),
-            domain.name(), str(tid), tgtd.ip, str(tgtd.control_port), conf_dir]
-    start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise SystemExit("raw_attach.sh failed: %s" % done.stderr[-2000:])
-    return time.perf_counter() - start
 
 
 def drop_raw_secrets(virt, iqns):
@@ -63,14 +52,7 @@ def main(rounds=3, many=20):
     virt = Libvirt()
     raw_conf = os.path.join(base, "raw")
     os.makedirs(raw_conf)
-    settings = {
-        "virtblock_db_path": os.path.join(base, "records.sqlite"),
-        "virtblock_backing_dir": os.path.join(base, "backing"),
-        "virtblock_volumes_dir": tgtd.volumes_dir,
-        "virtblock_tgt_include_file": tgtd.include_file,
-        "virtblock_tgt_control_port": tgtd.control_port,
-        "virtblock_target_ip_address": tgtd.ip,
-    }
+    settings = settings_for(base, tgtd)
     book = "playbooks/attach_volume.yml"
     pairs = [(str(uuid.uuid4()), str(uuid.uuid4())) for dummy in range(rounds)]
     batch = [str(uuid.uuid4()) for dummy in range(many)]

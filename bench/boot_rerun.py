@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from attach_floor import ROOT, Run, boot_server, median  # noqa: E402
+from attach_floor import ROOT, Run, boot_server, median, settings_for  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from support import ports  # noqa: E402
@@ -29,17 +29,7 @@ def main(rounds=3):
     with ports.machine_lock():
         tgtd = Tgtd(os.path.join(base, "tgtd"))
         tgtd.start()
-    settings = {
-        "virtblock_db_path": os.path.join(base, "records.sqlite"),
-        "virtblock_backing_dir": os.path.join(base, "backing"),
-        "virtblock_volumes_dir": tgtd.volumes_dir,
-        "virtblock_tgt_include_file": tgtd.include_file,
-        "virtblock_tgt_control_port": tgtd.control_port,
-        "virtblock_target_ip_address": tgtd.ip,
-        "virtblock_images_dir": os.path.join(base, "images"),
-        "virtblock_instances_path": os.path.join(base, "instances"),
-    }
-    os.makedirs(settings["virtblock_images_dir"])
+    settings = settings_for(base, tgtd)
     boots, reruns = [], []
     try:
         for dummy in range(rounds):
