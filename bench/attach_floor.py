@@ -46,7 +46,8 @@ from support import ports  # noqa: E402
 from support.mitogen import strategy_env as mitogen_env  # noqa: E402
 
 RAW = os.path.join(ROOT, "bench", "raw_attach.sh")
-CALLBACKS = os.path.join(ROOT, "bench", "callback_plugins")
+# The tests' recorder callback: every task result with its action, seconds and status.
+CALLBACKS = os.path.join(ROOT, "tests", "support", "callbacks")
 LOCAL_ACTIONS = ("set_fact", "debug", "fail", "assert", "validate_argument_spec")
 INCLUDES = ("include_tasks", "include_role", "import_tasks", "import_role")
 
@@ -68,7 +69,7 @@ class Run(object):
             argv = ["ansible-playbook", "-i", "localhost,", "-c", "local",
                     book if os.path.isabs(book) else os.path.join(ROOT, book), "-e", "@" + varfile]
             full_env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=CALLBACKS,
-                            ANSIBLE_CALLBACKS_ENABLED="vbbench_tasks", VBBENCH_RECORD=record,
+                            ANSIBLE_CALLBACKS_ENABLED="vbtest_recorder", VBTEST_RECORD=record,
                             ANSIBLE_DEPRECATION_WARNINGS="false")
             full_env.update(env or {})
             start = time.perf_counter()
@@ -81,7 +82,8 @@ class Run(object):
                 data = json.load(handle)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        self.tasks = data["tasks"]
+        self.tasks = [dict(t, pong=t["result"].get("ping") == "pong",
+                           msg=t.get("msg") or t["result"].get("msg")) for t in data["tasks"]]
         self.changed = sum(s.get("changed", 0) for s in data["stats"].values())
 
     def ran(self):

@@ -27,6 +27,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -53,8 +54,10 @@ class CallbackModule(CallbackBase):
         super(CallbackModule, self).__init__()
         self.tasks = []
         self.fault_done = False
+        self.started = time.perf_counter()
 
     def v2_playbook_on_task_start(self, task, is_conditional):
+        self.started = time.perf_counter()
         wanted = os.environ.get("VBTEST_FAULT_TASK")
         skip = os.environ.get("VBTEST_KILL_SKIP")
         if skip is not None and task.action.rsplit(".", 1)[-1] not in NOT_STEPS \
@@ -75,8 +78,14 @@ class CallbackModule(CallbackBase):
         res = dict(result._result)
         if status == "ok" and res.get("changed"):
             status = "changed"
+        # action, seconds (since the task or the previous result began) and items (a loop's
+        # count) are what the benchmarks read: the task shape a role really ran and its cost.
+        now = time.perf_counter()
         entry = {"task": result._task.get_name(), "host": result._host.get_name(),
+                 "action": result._task.action, "seconds": now - self.started,
+                 "items": len(res.get("results") or []) or None,
                  "status": status, "ignored": bool(ignored), "result": res}
+        self.started = now
         if status in ("failed", "unreachable"):
             no_log = result._task.no_log or res.get("_ansible_no_log")
             entry["msg"] = "censored" if no_log else res.get("msg")
