@@ -1,5 +1,5 @@
-"""The secrets of every playbook - attach, detach, boot_from_volume, volume_audit and
-delete_instance - (the CHAP user and password tgtd gets, the store's password on SQLite and
+"""The secrets of every playbook - attach, detach, extend_volume, instance_volumes,
+boot_from_volume, volume_audit and delete_instance - (the CHAP user and password tgtd gets, the store's password on SQLite and
 on a MariaDB server that asks for it, the cephx key on the rbd path) appear nowhere but in
 0600 files and private libvirt secrets: not in ansible-playbook's -vvv --diff output, not in
 syslog, not in the record store, not in any file of the test's directories that others
@@ -103,10 +103,17 @@ def test_attach_and_detach_with_vvv_diff_leave_no_secret_outside_0600_files(atta
     rc, attach_out = run_in_namespace(work, "attach_volume.yml", common)
     assert rc == 0, attach_out[-3000:]
     user, password = chap_pair(attach_env.tgtd, volume_id)
+    # The lifecycle playbooks over the same attachment: extend (it reads the BDMs and their
+    # connection_info) and the declarative role (a converge that keeps the volume).
+    rc, extend_out = run_in_namespace(work, "extend_volume.yml", dict(common, new_size=2))
+    assert rc == 0, extend_out[-3000:]
+    rc, converge_out = run_in_namespace(work, "instance_volumes.yml", dict(common, volumes=[volume_id]))
+    assert rc == 0, converge_out[-3000:]
     rc, detach_out = run_in_namespace(work, "detach_volume.yml", common)
     assert rc == 0, detach_out[-3000:]
 
-    places = {"attach -vvv --diff": attach_out.encode(), "detach -vvv --diff": detach_out.encode()}
+    places = {"attach -vvv --diff": attach_out.encode(), "detach -vvv --diff": detach_out.encode(),
+              "extend -vvv --diff": extend_out.encode(), "instance_volumes -vvv --diff": converge_out.encode()}
     with open(attach_env.db_path, "rb") as handle:
         places["record store"] = handle.read()
     scan(work, places, [attach_env.base, attach_env.tgtd.base], 10,
