@@ -99,3 +99,17 @@ def test_second_volume_takes_the_next_name_and_a_volume_in_use_is_refused(attach
     assert refused.rc != 0 and refused.msg == "Invalid volume: volume is already attached"
     assert [b["instance_uuid"] for b in attach_env.bdms(first)] == [instance]
     assert first not in virt.config_xml(other)
+
+
+def test_detach_of_an_rbd_volume_without_a_bdm_never_asks_tgtd(attach_env, virt):
+    """A detach rerun (or one whose records are gone) has no BDM to say the volume is rbd:
+    the backend does, and an rbd-only deployment has no tgtd to ask. The same detach of a
+    file volume does ask tgtd - here one that is not running - and fails."""
+    from support import ports
+    dom = virt.define()
+    volume_id = str(uuid.uuid4())
+    no_tgtd = dict(virtblock_tgt_control_port=ports.free_tgtd_control_port())
+    rbd = ok(attach_env.detach(dom.UUIDString(), volume_id, extra=dict(no_tgtd, virtblock_backend="rbd")))
+    assert rbd.changed == 0
+    iscsi = attach_env.detach(dom.UUIDString(), volume_id, extra=no_tgtd)
+    assert iscsi.rc != 0 and "tgtd is not running" in iscsi.msg, iscsi.msg
