@@ -54,7 +54,9 @@ def test_attach_to_a_running_guest_then_detach_both_idempotent(attach_env, guest
 def test_stopped_domain_gets_the_disk_in_its_config_only(attach_env, virt):
     dom = virt.define()
     instance, volume_id = dom.UUIDString(), attach_env.new_volume()
-    ok(attach_env.attach(instance, volume_id, extra=dict(device_name="/dev/vdc")))
+    run = ok(attach_env.attach(instance, volume_id, extra=dict(device_name="/dev/vdc", virtblock_iscsi_initiator="auto")))
+    # auto, decided on this machine (no iscsi_tcp): QEMU's initiator, and the play says so
+    assert "Attach the disk to the domain" in run.stdout and "path: qemu]" in run.stdout, run.stdout[-3000:]
     assert not dom.isActive()
     assert "<target dev='vdc' bus='virtio'/>" in virt.config_xml(dom)
     assert attach_env.bdms(volume_id)[0]["device_name"] == "/dev/vdc"

@@ -75,6 +75,7 @@ def test_attach_reads_the_storage_data_in_the_compute_node_and_detach_cleans_up(
         run = ok(env.attach(instance, volume_id, extra=three_hosts(env, virtblock_iscsi_initiator="auto"),
                             env=ansible_env, timeout=LONG))
         assert run.changed > 0
+        assert "path: host]" in run.stdout, run.stdout[-3000:]     # the play says which path auto took
         [bdm] = env.bdms(volume_id)
         assert '"device_path": "%s"' % by_path(volume_id) in bdm["connection_info"]
         assert env.volume_status(volume_id) == "in-use"

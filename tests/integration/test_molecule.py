@@ -7,7 +7,9 @@ VIRTBLOCK_MOLECULE_PORTAL_IP), a run id that names its directory, domain and ids
 running the same scenario at the same time meets nothing of it. Run by hand, a scenario
 uses 27 / 127.0.0.27 / 00000000000. The ``rbd`` scenario gets the session's Ceph
 (support/ceph.py: a free loopback address, its own cephx user) in
-VIRTBLOCK_MOLECULE_CEPH_DIR / _CEPH_USER instead of starting one (by hand it starts its own)."""
+VIRTBLOCK_MOLECULE_CEPH_DIR / _CEPH_USER instead of starting one (by hand it starts its own).
+The ``multihost`` scenario gets the session's compute-node guest over SSH and its tgtd
+(multihost_env below): storage, compute and store are three hosts there."""
 
 import os
 import re
@@ -25,7 +27,26 @@ SCENARIOS = sorted(name for name in os.listdir(SCENARIOS_DIR)
 
 
 def test_there_are_scenarios():
-    assert {"attach", "detach", "boot_from_volume", "rbd"} <= set(SCENARIOS)
+    assert {"attach", "detach", "boot_from_volume", "rbd", "multihost"} <= set(SCENARIOS)
+
+
+def multihost_env(request):
+    """The session's compute-node guest (over SSH) and tgtd for the ``multihost`` scenario:
+    its three-host inventory, an instance defined in the guest's libvirt (removed after the
+    test) and where the guest reaches the tgtd (QEMU's guestfwd address)."""
+    from support.compute_node import GUEST_PORTALS
+    node = request.getfixturevalue("compute_node")
+    inventory, ansible_env = request.getfixturevalue("compute_inventory")
+    tgtd = request.getfixturevalue("tgtd")
+    instance = node.define_domain()
+    request.addfinalizer(lambda: node.remove_domain(instance))
+    env = dict((key, value) for key, value in ansible_env.items() if key != "ANSIBLE_INVENTORY")
+    env.update(VIRTBLOCK_MOLECULE_INVENTORY=inventory, VIRTBLOCK_MOLECULE_INSTANCE_UUID=instance,
+               VIRTBLOCK_MOLECULE_TGT_PORT=str(tgtd.control_port),
+               VIRTBLOCK_MOLECULE_VOLUMES_DIR=tgtd.volumes_dir,
+               VIRTBLOCK_MOLECULE_INCLUDE_FILE=tgtd.include_file,
+               VIRTBLOCK_MOLECULE_GUEST_PORTAL=GUEST_PORTALS[0])
+    return env
 
 
 @pytest.mark.slow
@@ -42,6 +63,8 @@ def test_molecule_scenario(scenario, libvirtd_running, tmp_path, request):
     if scenario == "rbd":
         ceph = request.getfixturevalue("ceph")   # skips, with the reason, where Ceph is missing
         env.update(VIRTBLOCK_MOLECULE_CEPH_DIR=ceph.path, VIRTBLOCK_MOLECULE_CEPH_USER=ceph.user)
+    if scenario == "multihost":
+        env.update(multihost_env(request))
     # molecule keeps "prepared" between runs; a run that died half-way must not skip prepare.
     subprocess.run(["molecule", "reset", "-s", scenario], cwd=ROOT, env=env,
                    capture_output=True, timeout=120, check=False)
