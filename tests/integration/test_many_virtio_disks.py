@@ -73,8 +73,10 @@ def test_28_virtio_volumes_hot_plugged_into_a_running_guest(
     live = ET.fromstring(virt.live_xml(dom))
     assert len([t for t in live.findall("devices/disk/target") if t.get("bus") == "virtio"]) == COUNT
     # the guest: one VBTEST-DISK line per disk, its serial and its first bytes
-    console.wait_for(r"VBTEST-DISK %s " % volumes[max(volumes, key=lambda v: volumes[v][1])][0],
-                     timeout=120)    # the last one plugged in (the guest reports in its order)
+    # the guest reports each disk as its kernel finds it, not in the order they were
+    # plugged: wait for every serial
+    for serial in volumes:
+        console.wait_for(r"VBTEST-DISK \S+ serial=%s " % re.escape(serial), timeout=120)
     seen = dict((serial, (name, data)) for name, serial, data in re.findall(
         r"VBTEST-DISK (\S+) serial=(\S+) data=(\S+)", console.text()))
     assert sorted(seen) == sorted(volumes)

@@ -95,7 +95,8 @@ def set_disk(params, serial, check_mode):
 
 
 def _attach(host, guest, p, serial, running, config, live, check_mode):
-    p["connection_info"] = disk_config.with_chap(p["connection_info"], p["chap_username"], p["chap_password"])
+    # .get: drivers are called without the module too (volume_audit, tests)
+    p["connection_info"] = disk_config.with_chap(p["connection_info"], p.get("chap_username"), p.get("chap_password"))
     kind, data = disk_config.validate(p["connection_info"], p["iscsi_initiator"])
     if p["disk_xml"] is None:
         raise InvalidInput("disk_xml is rendered by the libvirt_disk_attach action plugin; "
