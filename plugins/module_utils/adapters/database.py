@@ -433,9 +433,7 @@ class Tx(object):
         return self.volume_get(volume_id)
 
     def volume_delete(self, volume_id):
-        stamp = now()
-        self._update("volumes", "id", volume_id, dict(
-            deleted=True, deleted_at=stamp, updated_at=stamp, status="deleted"))
+        self._soft_delete("volumes", volume_id, now(), status="deleted")
 
     def volumes_all(self):
         """Every live volume row (the audit reads the whole store once)."""
@@ -458,9 +456,8 @@ class Tx(object):
 
     def attachment_delete(self, attachment_id):
         stamp = now()
-        self._update("volume_attachment", "id", attachment_id, dict(
-            deleted=True, deleted_at=stamp, updated_at=stamp, detach_time=stamp,
-            attach_status="detached"))
+        self._soft_delete("volume_attachment", attachment_id, stamp, detach_time=stamp,
+                          attach_status="detached")
 
     # -- snapshots (Cinder's ``snapshots`` table)
     def snapshot_get(self, snapshot_id):
@@ -480,9 +477,11 @@ class Tx(object):
         return self.snapshot_get(snapshot_id)
 
     def snapshot_delete(self, snapshot_id):
-        stamp = now()
-        self._update("snapshots", "id", snapshot_id, dict(
-            deleted=True, deleted_at=stamp, updated_at=stamp, status="deleted"))
+        self._soft_delete("snapshots", snapshot_id, now(), status="deleted")
+
+    def _soft_delete(self, table, row_id, stamp, **extra):
+        """Cinder's soft delete: the row stays, marked deleted at *stamp*."""
+        self._update(table, "id", row_id, dict(extra, deleted=True, deleted_at=stamp, updated_at=stamp))
 
 
 def _sqlite_path(url):
