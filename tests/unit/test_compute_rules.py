@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config, qos
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     DevicePathInUse, InvalidDevicePath, InvalidInput, VolumeDriverNotFound)
 
@@ -119,12 +119,12 @@ def test_readonly_shareable_boot_order_and_iotune():
     disk = disk_config.build(ci, VOL, "scsi", boot_order=1)["disk"]
     assert disk["readonly"] and disk["shareable"] and disk["boot_order"] == 1
     assert disk["iotune"] == {"total_iops_sec": 500, "read_bytes_sec": 1024}
-    assert disk_config.qos_iotune({"consumer": "x", "size_iops_sec": 1})[1] == ["consumer"]
+    assert qos.iotune({"consumer": "x", "size_iops_sec": 1})[1] == ["consumer"]
 
 
 def test_bad_qos_value_is_refused():
     with pytest.raises(InvalidInput, match="total_iops_sec"):
-        disk_config.qos_iotune({"total_iops_sec": "fast"})
+        qos.iotune({"total_iops_sec": "fast"})
 
 
 def test_unknown_driver_volume_type_uses_nova_wording():

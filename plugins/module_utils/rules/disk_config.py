@@ -199,11 +199,6 @@ def secret_uuid(usage_type, usage_id):
     return str(uuid.uuid5(SECRET_NAMESPACE, "%s:%s" % (usage_type, usage_id)))
 
 
-def qos_iotune(qos_specs):
-    """(iotune dict, ignored keys) from Cinder's front-end ``qos_specs`` (rules/qos.py)."""
-    return qos.iotune(qos_specs)
-
-
 def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_order=None,
           multiattach=None, cache="none"):
     """The template variables of the volume's ``<disk>``: ``{"disk": {...}}``.
@@ -238,7 +233,7 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
         "serial": serial,
         "readonly": access_mode == "ro",
         "shareable": bool(connection_info.get("multiattach") if multiattach is None else multiattach),
-        "iotune": qos_iotune(data.get("qos_specs"))[0],
+        "iotune": qos.iotune(data.get("qos_specs"))[0],
         "boot_order": boot_order,
     }
     usage = secret_usage(kind, data)
