@@ -122,7 +122,7 @@ options:
         volume is O(size) bytes with the 2 MiB header inside, as os-brick's C(luksFormat) leaves
         a Cinder volume; the guest sees the rest.
       - An existing volume is never re-formatted; asking V(true) for an existing plain volume fails.
-      - V(false) asks nothing: an existing encrypted volume stays encrypted (RV(encrypted) says so).
+      - With V(false) nothing is asked - an existing encrypted volume stays encrypted (RV(encrypted) says so).
     type: bool
     default: false
     version_added: 0.3.0
