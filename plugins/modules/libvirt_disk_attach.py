@@ -123,7 +123,7 @@ options:
         C(_attach_encryptor) hands the hexlified key to C(host.create_secret). The module keeps it in a
         libvirt secret of usage C(volume) with the volume id as usage id (ephemeral and private V(false),
         as Nova's), set through C(secretSetValue) only, and the disk gets
-        C(<encryption format="luks"><secret type="passphrase" uuid="..."/></encryption>): QEMU opens the
+        C(<encryption format="luks"><secret type="passphrase" uuid="..."/></encryption>) - QEMU opens the
         LUKS container and the guest sees plaintext.
       - Without it the volume's secret must exist on the host already (Nova then skips the key manager).
       - A wrong passphrase fails the attach (QEMU cannot unlock a key slot) and the secret the module made
