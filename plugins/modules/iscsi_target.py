@@ -159,6 +159,16 @@ options:
     description: C(discard) in RV(connection_info), Cinder's C(report_discard_supported).
     type: bool
     default: false
+  multiattach:
+    description:
+      - The volume may be attached to more than one instance (Cinder's C(multiattach)). Its
+        one target then serves every attachment, and its backing store must be raw - libvirt
+        shares only raw disks between domains (C(shared access for disk requires use of
+        supported storage format)); another format (read with C(qemu-img info)) is refused
+        before anything is exported.
+    type: bool
+    default: false
+    version_added: 0.2.0
   volumes_dir:
     description: Directory of the per-volume target files, Cinder's C(volumes_dir).
     type: path
@@ -258,7 +268,9 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import tar
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import qos
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.volume_encryption import LUKS_MAGIC, is_luks
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import multiattach
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
@@ -304,6 +316,9 @@ class IscsiTargetModule(VirtblockModule):
             check_listening(export.tgt, [portal(a, p["target_port"]) for a in p["listen_ip_addresses"]],
                             len(portals))
         backing_store = checked_backing_store(p["backing_store"])
+        if p["multiattach"]:
+            multiattach.check_shareable_format(
+                volume_id, QemuImg(self.module.run_command).info(backing_store).get("format"))
         qos_specs = p["qos_specs"] and qos.front_end_specs(
             p["qos_specs"], qos.size_gib(files.size_bytes(backing_store)))
         if p["target_config"] is None:

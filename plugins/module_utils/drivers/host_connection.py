@@ -44,23 +44,30 @@ def set_connection(p, check_mode):
     initiator = p["iscsi_initiator"]
     if initiator == "auto":
         # Decided here, on the compute host: what it has, not what the controller guesses.
-        initiator = host_paths()["iscsi_initiator"] if rules.is_iscsi(info) else "qemu"
+        # Only the kernel initiator's presence decides; multipathd (host_paths) would
+        # import os-brick for nothing.
+        initiator = "host" if rules.is_iscsi(info) and brick.kernel_initiator() else "qemu"
     step = rules.plan(info, initiator, p["use_multipath"], p["device_scan_attempts"],
                       connecting=p["state"] == "connected")
     if step["protocol"] is None:
         return dict(changed=False, host_connection=False, msg=step["reason"],
                     connection_info=info, iscsi_initiator=initiator), None, None
-    conn = brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
     props = step["properties"]
-    before = conn.current_path(props)
+    # Where it is connected (or not) is read from /dev and /sys; os-brick is imported only
+    # to change that. Nova calls connect_volume every time (os-brick is idempotent); a
+    # module that runs on every rerun cannot afford the import on a slow compute node.
+    before = brick.stable_device_path(props, brick.connected_iscsi_paths(props), p["use_multipath"])
+
+    def connection():
+        return brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
     if p["state"] == "connected":
         after = before or rules.by_path(props)
         if before is None and not check_mode:
-            after = conn.connect(props)
+            after = connection().connect(props)
     else:
         after = None
         if before is not None and not check_mode:
-            conn.disconnect(props, before)
+            connection().disconnect(props, before)
     result = dict(changed=before != after and (before is None or after is None),
                   host_connection=True, connection_info=rules.with_device_path(info, after),
                   iscsi_initiator=initiator)

@@ -224,6 +224,9 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
     access_mode = data.get("access_mode")
     if access_mode and access_mode not in ACCESS_MODES:
         raise InvalidVolumeAccessMode(access_mode)
+    shareable = bool(connection_info.get("multiattach") if multiattach is None else multiattach)
+    if shareable:
+        cache = "none"     # LibvirtDriver._set_cache_mode: shareable disks use cache none
     io = None
     if kind == "iscsi_host":
         # LibvirtISCSIVolumeDriver.get_config; _set_cache_mode turns it to threads when the
@@ -241,7 +244,7 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
         "target": {"dev": dev or "", "bus": bus},
         "serial": serial,
         "readonly": access_mode == "ro",
-        "shareable": bool(connection_info.get("multiattach") if multiattach is None else multiattach),
+        "shareable": shareable,
         "iotune": qos.iotune(data.get("qos_specs"))[0],
         "boot_order": boot_order,
         "encryption": None,
@@ -389,7 +392,12 @@ def finalize(disk_xml, dev, serial, direct_io=True, secret=None, source_is_file=
         disk.set("type", "file")
         source.set("file", source.attrib.pop("dev"))
     driver = disk.find("driver")
-    if driver is not None and not direct_io and driver.get("cache") in DIRECT_IO_CACHES:
+    if driver is not None and disk.find("shareable") is not None:
+        # LibvirtDriver._set_cache_mode: a shareable disk (multiattach) always gets cache
+        # none, whatever the source can do or a template asked: no host page cache may sit
+        # between two domains writing the same volume.
+        driver.set("cache", "none")
+    elif driver is not None and not direct_io and driver.get("cache") in DIRECT_IO_CACHES:
         driver.set("cache", "writethrough")
         if driver.get("io") == "native":
             driver.set("io", "threads")
