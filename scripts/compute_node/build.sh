@@ -22,7 +22,8 @@ KVER=${KPKG#linux-image-}
 # What installing the guest's tools would pull in on this release (names differ between
 # Debian 12 and 13, e.g. liburcu8 / liburcu8t64): the simulation lists exactly the packages
 # the machine lacks; upgrades of installed ones ("Inst x [old] (new)") are left out.
-PKGS=$(apt-get -s -qq install --no-install-recommends openssh-server multipath-tools kmod busybox-static 2>/dev/null |
+# lsscsi: os-brick's extend_volume runs it (LinuxSCSI.get_device_info) on the compute host.
+PKGS=$(apt-get -s -qq install --no-install-recommends openssh-server multipath-tools lsscsi kmod busybox-static 2>/dev/null |
        awk '/^Inst / && $3 !~ /^\[/ {print $2}' |
        grep -vE '^(initramfs-tools|linux-base|klibc-utils|libklibc|ncurses-term|runit-helper)' || true)
 # $PKGS: one word per package.

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from support.ansible_run import run_module
+from support.ansible_run import run_module, run_playbook
 from support.attach_env import AttachEnv
 from support.compute_node import GUEST_PORTALS
 
@@ -90,6 +90,17 @@ def test_attach_reads_the_storage_data_in_the_compute_node_and_detach_cleans_up(
 
         again = ok(env.attach(instance, volume_id, extra=three_hosts(env), env=ansible_env, timeout=LONG))
         assert again.changed == 0
+
+        # Extend while attached, host path: tgtd's LUN grows on the same session, os-brick's
+        # extend_volume rescans it in the compute node, blockResize tells QEMU.
+        sd = compute_node.ssh("basename $(readlink -f %s)" % by_path(volume_id)).stdout.strip()
+        assert compute_node.ssh("cat /sys/block/%s/size" % sd).stdout.strip() == str(8 << 11)
+        ok(run_playbook("extend_volume.yml", env.vars(volume_id=volume_id, new_size=2, **three_hosts(env)),
+                        env=ansible_env, timeout=LONG))
+        assert compute_node.ssh("cat /sys/block/%s/size" % sd).stdout.strip() == str(2 << 21)
+        assert env.query("SELECT size, status FROM volumes WHERE id = ?", volume_id) == [
+            dict(size=2, status="in-use")]
+        assert "iqn.2010-10.org.openstack:volume-%s" % volume_id in compute_node.sessions()
 
         ok(env.detach(instance, volume_id, extra=three_hosts(env, detach_volume_detach_timeout=5),
                       env=ansible_env, timeout=LONG))
