@@ -62,9 +62,10 @@ class RecordModule(VirtblockModule):
                      password=self.params["db_password"],
                      timeout=bounded_int(self.params["db_timeout"], "db_timeout", 1, 3600))
 
-    def checked_params(self):
-        """The parameters, with every id given checked and lower-cased (canonical UUIDs)."""
-        params = dict(self.params)
+    def checked_params(self, params=None):
+        """The parameters (default the task's), with every id given checked and lower-cased
+        (canonical UUIDs)."""
+        params = dict(self.params if params is None else params)
         for key in ("instance_uuid", "volume_id", "attachment_id"):
             if params.get(key) is not None:
                 params[key] = validate_uuid(params[key], what=key)

@@ -241,6 +241,8 @@ attachment:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import attachment_view
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import batch_result, merged, run_items
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records
 
 
@@ -248,16 +250,41 @@ class BdmRecordModule(RecordModule):
     spec = records.BDM_RECORD_SPEC
     VOLUME_STATE_FOR = {"reserved": "reserved", "present": "attached", "absent": "detached"}
 
-    def run(self):
-        params = self.checked_params()
+    def checked(self, params):
+        params = self.checked_params(params)
         if params["volume_state"] not in (None, self.VOLUME_STATE_FOR[params["state"]]):
-            self.fail("volume_state %s does not go with state %s (use %s)" % (
+            raise InvalidInput("volume_state %s does not go with state %s (use %s)" % (
                 params["volume_state"], params["state"], self.VOLUME_STATE_FOR[params["state"]]))
-        operation = {"reserved": records.reserve_bdm, "present": records.save_bdm,
-                     "absent": records.delete_bdm}[params["state"]]
-        changed, before, after, cinder = self.store().run(
-            lambda tx: records.bdm_with_volume(operation, tx, params),
-            lock=records.bdm_locks(params), dry_run=self.check_mode)
+        if params["volume_state"] and not params.get("volume_id"):
+            raise InvalidInput("missing parameter(s) required by 'volume_state': volume_id")
+        return params
+
+    def run_one(self, params):
+        params = self.checked(params)
+        out = self.store().run(lambda tx: records.bdm_with_volume(self.operation(params), tx, params),
+                               lock=records.bdm_locks(params), dry_run=self.check_mode)
+        return self.report(params, *out)
+
+    def run_batch(self, items):
+        # The volumes' rows in ONE transaction (nova-api takes them one request each); a
+        # volume refused (already attached, readonly asked rw, ...) is rolled back to its
+        # savepoint alone and the others are kept.
+        base = self.checked(dict(self.params, volume_id=None, volume_state=None))
+        batch = [self.checked(merged(self.params, item)) for item in items]
+
+        def one(tx, params):
+            return self.report(params, *records.in_savepoint(
+                tx, lambda: records.bdm_with_volume(self.operation(params), tx, params)))
+        results, failed = self.store().run(
+            lambda tx: run_items(batch, lambda params: one(tx, params), ours_only=True),
+            lock=records.batch_locks(base, batch), dry_run=self.check_mode)
+        return batch_result(results, failed)
+
+    def operation(self, params):
+        return {"reserved": records.reserve_bdm, "present": records.save_bdm,
+                "absent": records.delete_bdm}[params["state"]]
+
+    def report(self, params, changed, before, after, cinder):
         extra = {}
         if after is not None:
             after = self.row_out(after)

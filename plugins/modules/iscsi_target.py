@@ -280,18 +280,16 @@ def checked_backing_store(path):
 class IscsiTargetModule(VirtblockModule):
     spec = ISCSI_TARGET_SPEC
 
-    def run(self):
-        p = self.params
+    def run_one(self, p):
         volume_id = validate_uuid(p["volume_id"])
         iqn = target_iqn(p["target_prefix"], volume_id)
         tgt = TgtAdmin(control_port=p["control_port"])
         export = TargetExport(tgt, p["volumes_dir"], volume_id, iqn)
         if p["state"] == "absent":
-            return self.absent(export)
-        return self.present(export, volume_id, iqn)
+            return self.absent(export, p)
+        return self.present(export, volume_id, iqn, p)
 
-    def present(self, export, volume_id, iqn):
-        p = self.params
+    def present(self, export, volume_id, iqn, p):
         if not p["backing_store"]:
             p["backing_store"] = backing_store_path(p["backing_dir"], volume_id)
         connection_info.validate_connector(p["connector"])
@@ -345,8 +343,8 @@ class IscsiTargetModule(VirtblockModule):
                 after=masked, before_header=export.path, after_header=export.path)
         return result
 
-    def absent(self, export):
-        changed, live, text = export.plan_absent(force=self.params["force"])
+    def absent(self, export, p):
+        changed, live, text = export.plan_absent(force=p["force"])
         if changed and not self.check_mode:
             export.apply_absent(live, text)
         result = dict(changed=changed, iqn=export.iqn, target_file=export.path)

@@ -179,18 +179,24 @@ secret_uuid:
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import batch_result, merged, run_items
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
-    DISK_ATTACH_SPEC, set_disk)
+    DISK_ATTACH_SPEC, set_disk, one_host)
 
 
 class LibvirtDiskAttachModule(VirtblockModule):
     spec = DISK_ATTACH_SPEC
 
-    def run(self):
-        p = self.params
+    def run_batch(self, items):
+        # one libvirt connection for the whole batch
+        with one_host(self.params["uri"]) as host:
+            results, failed = run_items(items, lambda item: self.run_one(merged(self.params, item), host))
+        return batch_result(results, failed)
+
+    def run_one(self, p, host=None):
         # nan and inf pass a '<= 0' test and never end the wait: finite, positive, capped.
         p["detach_timeout"] = types.bounded_float(p["detach_timeout"], "detach_timeout")
         p["detach_attempts"] = types.bounded_int(p["detach_attempts"], "detach_attempts", 1,
@@ -198,7 +204,7 @@ class LibvirtDiskAttachModule(VirtblockModule):
         if p["boot_index"] is not None:
             types.bounded_int(p["boot_index"], "boot_index", 0, 999)
         serial = validate_uuid(p["volume_id"])
-        changed, before, after, desc, extra = set_disk(p, serial, self.check_mode)
+        changed, before, after, desc, extra = set_disk(p, serial, self.check_mode, host)
         result = dict(changed=changed, **extra)
         if desc:
             result.update(device="/dev/%s" % desc["dev"], disk_bus=desc["bus"],

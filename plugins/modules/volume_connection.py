@@ -110,8 +110,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_con
 class VolumeConnectionModule(VirtblockModule):
     spec = VOLUME_CONNECTION_SPEC
 
-    def run(self):
-        result, before, after = set_connection(self.params, self.check_mode)
+    def run_one(self, params):
+        result, before, after = set_connection(params, self.check_mode)
         if self.diff_mode and result["host_connection"]:
             result["diff"] = dict(before="%s\n" % (before or ""), after="%s\n" % (after or ""))
         return result
