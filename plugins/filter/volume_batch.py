@@ -38,6 +38,24 @@ def attach_batch(volumes, what, steps=None, everything=False, backend=None):
                              % (what, ", ".join(volume_batch.STEPS), "|".join(dict(volume_batch.UNDO))))
 
 
+def detach_batch(volumes, what, steps=None, everything=False, backend=None):
+    try:
+        request = volume_batch.requested(volumes, keys=("volume_id",))
+        steps = steps or {}
+        if what == "request":
+            return request
+        if what in volume_batch.DETACH_STEPS:
+            return volume_batch.detach_items(request, what, steps, backend)
+        if what == "failures":
+            return volume_batch.detach_failures(request, steps)
+        if what == "roll_detaching":
+            return volume_batch.roll_detaching(request, steps, everything)
+    except VirtblockError as err:
+        raise AnsibleFilterError(err.msg)
+    raise AnsibleFilterError("detach_batch: unknown %r (request, %s, failures, roll_detaching)"
+                             % (what, ", ".join(volume_batch.DETACH_STEPS)))
+
+
 class FilterModule(object):
     def filters(self):
-        return {"attach_batch": attach_batch}
+        return {"attach_batch": attach_batch, "detach_batch": detach_batch}

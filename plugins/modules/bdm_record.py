@@ -150,6 +150,51 @@ options:
     type: list
     elements: str
     version_added: 0.2.0
+  volumes:
+    description:
+      - Several volumes' rows of the one instance in ONE store transaction (a batch).
+      - Each item's options override the task's for that volume; every other option is the
+        task's. Mutually exclusive with the one-volume options it names.
+      - Each volume succeeds or fails on its own - a failed volume leaves nothing half-done and
+        does not stop the others; RV(volumes) has every volume's result and the task fails,
+        with each failed volume's own message, when any failed.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      volume_id:
+        description: O(volume_id) for this volume.
+        type: str
+        required: true
+      device_name:
+        description: O(device_name) for this volume.
+        type: str
+      disk_bus:
+        description: O(disk_bus) for this volume.
+        type: str
+        choices: [virtio, scsi, sata, usb, ide, xen, fdc, uml]
+      connection_info:
+        description: O(connection_info) for this volume.
+        type: dict
+      attachment_id:
+        description: O(attachment_id) for this volume.
+        type: str
+      boot_index:
+        description: O(boot_index) for this volume.
+        type: int
+      tag:
+        description: O(tag) for this volume.
+        type: str
+      delete_on_termination:
+        description: O(delete_on_termination) for this volume.
+        type: bool
+      attach_mode:
+        description: O(attach_mode) for this volume.
+        type: str
+        choices: [rw, ro]
+      volume_size:
+        description: O(volume_size) for this volume.
+        type: int
 notes:
   - Supports C(check_mode) and C(diff_mode).
 '''
@@ -196,9 +241,29 @@ EXAMPLES = r'''
     instance_uuid: "{{ vm_uuid }}"
     volume_id: "{{ volume_id }}"
     state: absent
+
+- name: Reserve two volumes and their device names in one transaction (a batch)
+  virtblock.volumes.bdm_record:
+    instance_uuid: "{{ vm_uuid }}"
+    volumes:
+      - volume_id: "{{ first_volume }}"
+      - volume_id: "{{ second_volume }}"
+        device_name: /dev/vdd
+    state: reserved
+    volume_state: reserved
+    already_attached: ok
+  register: reservations   # reservations.volumes[i].device_name
 '''
 
 RETURN = r'''
+volumes:
+  description:
+    - With O(volumes), each volume's result in the order given - the keys this module returns
+      for one volume, with C(volume_id), C(changed), C(failed) and, when it failed, C(msg).
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
+  version_added: 0.3.0
 device_name:
   description: The row's device name.
   returned: when the row exists after the task
@@ -241,7 +306,7 @@ attachment:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import attachment_view
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
-from ansible_collections.virtblock.volumes.plugins.module_utils.batch import batch_result, merged, run_items
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import merged
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records
 
@@ -270,15 +335,12 @@ class BdmRecordModule(RecordModule):
         # volume refused (already attached, readonly asked rw, ...) is rolled back to its
         # savepoint alone and the others are kept.
         base = self.checked(dict(self.params, volume_id=None, volume_state=None))
-        batch = [self.checked(merged(self.params, item)) for item in items]
-
-        def one(tx, params):
-            return self.report(params, *records.in_savepoint(
-                tx, lambda: records.bdm_with_volume(self.operation(params), tx, params)))
-        results, failed = self.store().run(
-            lambda tx: run_items(batch, lambda params: one(tx, params), ours_only=True),
-            lock=records.batch_locks(base, batch), dry_run=self.check_mode)
-        return batch_result(results, failed)
+        for item in items:
+            self.checked(merged(self.params, item))
+        return self.in_one_transaction(
+            items, lambda tx, params: self.report(params, *records.bdm_with_volume(
+                self.operation(params), tx, self.checked(params))),
+            lambda batch: records.batch_locks(base, batch))
 
     def operation(self, params):
         return {"reserved": records.reserve_bdm, "present": records.save_bdm,

@@ -27,7 +27,7 @@ def module_runs(run, action):
     return [t for t in run.tasks if t.get("action", "").endswith(action) and t["status"] != "skipped"]
 
 
-def test_a_batch_attaches_every_volume_with_each_step_once_then_reruns(attach_env, virt):
+def test_a_batch_attaches_every_volume_with_each_step_once_then_reruns_and_detaches(attach_env, virt):
     dom = virt.define(start=True)
     instance = dom.UUIDString()
     volumes = [attach_env.new_volume() for _ in range(4)]
@@ -50,6 +50,14 @@ def test_a_batch_attaches_every_volume_with_each_step_once_then_reruns(attach_en
     again = ok(batch(attach_env, instance, volumes))
     assert again.changed == 0
     assert len(module_runs(again, "iscsi_target")) == 0     # the reservation found them finished
+
+    gone = ok(batch(attach_env, instance, volumes, playbook="detach"))
+    assert gone.changed > 0
+    for volume_id in volumes:
+        assert attach_env.traces(volume_id, dom) == dict(CLEAN, disk=False)
+    for action in ("bdm_info", "volume_state", "libvirt_disk_attach", "iscsi_target", "bdm_record"):
+        assert len(module_runs(gone, action)) == 1, action
+    assert ok(batch(attach_env, instance, volumes, playbook="detach")).changed == 0
 
 
 

@@ -230,7 +230,12 @@ DOMAIN_INFO_SPEC = dict(
 SECRET_SPEC = dict(
     argument_spec=dict(
         LIBVIRT_ARGUMENT_SPEC,
-        connection_info=dict(type="dict", required=True),
+        connection_info=dict(type="dict"),
         state=dict(type="str", choices=["absent"], default="absent"),
     ),
+    required_one_of=[("connection_info", "volumes")],
+    mutually_exclusive=[("connection_info", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' secrets in one run.
+SECRET_SPEC["argument_spec"]["volumes"] = item_option(
+    SECRET_SPEC, ("connection_info",), required=("connection_info",), extra=dict(volume_id=dict(type="str")))

@@ -285,7 +285,10 @@ BDM_INFO_SPEC = dict(
         include_deleted=dict(type="bool", default=False),
         must_exist=dict(type="bool", default=True),
     ),
+    mutually_exclusive=[("volume_id", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' rows read in one transaction.
+BDM_INFO_SPEC["argument_spec"]["volumes"] = item_option(BDM_INFO_SPEC, ("volume_id",), required=("volume_id",))
 
 
 # bdm_record's options, defined once (the module takes them from here;
@@ -335,7 +338,7 @@ BDM_RECORD_SPEC["argument_spec"]["volumes"] = item_option(
 # RecordModule adds the store's, adapters/database.py STORE_ARGUMENT_SPEC).
 VOLUME_STATE_SPEC = dict(
     argument_spec=dict(
-        volume_id=dict(type="str", required=True),
+        volume_id=dict(type="str"),
         state=dict(type="str", default="present",
                    choices=["present", "absent", "reserved", "attaching", "attached",
                             "detaching", "detached", "error_attaching",
@@ -355,4 +358,9 @@ VOLUME_STATE_SPEC = dict(
         ("state", state, ["instance_uuid"])
         for state in ("reserved", "attaching", "attached", "detaching", "detached",
                       "error_attaching")] + [("state", state, ["size"]) for state in ("extending", "extended")],
+    required_one_of=[("volume_id", "volumes")],
+    mutually_exclusive=[("volume_id", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' attachments moved in one transaction.
+VOLUME_STATE_SPEC["argument_spec"]["volumes"] = item_option(
+    VOLUME_STATE_SPEC, ("volume_id", "attachment_id", "attach_mode", "mountpoint"), required=("volume_id",))

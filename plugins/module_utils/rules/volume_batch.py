@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: virtblock developers
 # Apache License 2.0 (see LICENSE)
-"""Rules: which volumes of an attach batch each step takes, and what a failure undoes.
+"""Rules: which volumes of an attach or detach batch each step takes, and what a failure undoes.
 
 The attach role's batch (roles/attach_volume/tasks/batch.yml) runs each step once for a
 list of volumes of one instance; every step's module returns one result per volume
@@ -11,6 +11,10 @@ undo, or stop, the others. A volume that failed is rolled back alone (the steps 
 changed something for it in this run, in Nova's order), and the play fails with its own
 message. When a whole step fails (the store or a host unreachable), the rescue rolls back
 every volume's changed steps, as the one-volume role does.
+
+A detach batch (roles/detach_volume/tasks/batch.yml) is the same: a volume whose step fails
+goes no further (its export and records stay), is put back to in-use if this run began
+its detach (Cinder's roll_detaching), and the others are detached.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,19 +32,19 @@ REQUEST_KEYS = ("volume_id", "device_name", "disk_bus", "boot_index", "delete_on
                 "attach_mode", "backing_store")
 
 
-def requested(volumes):
-    """The role's ``attach_volume_volumes``, checked: dicts with a distinct volume_id each
-    (a string is a volume id alone); only the keys the steps know."""
+def requested(volumes, keys=REQUEST_KEYS):
+    """The role's ``attach_volume_volumes`` (or the detach's), checked: dicts with a
+    distinct volume_id each (a string is a volume id alone); only the *keys* the steps know."""
     if not isinstance(volumes, (list, tuple)) or not volumes:
-        raise InvalidInput("attach_volume_volumes must be a non-empty list of volumes")
+        raise InvalidInput("the batch's volumes must be a non-empty list")
     out, seen = [], set()
     for volume in volumes:
         if not isinstance(volume, dict):
             volume = {"volume_id": volume}
-        unknown = sorted(set(volume) - set(REQUEST_KEYS))
+        unknown = sorted(set(volume) - set(keys))
         if unknown:
             raise InvalidInput("a volume of the batch has unknown key(s) %s (known: %s)"
-                               % (", ".join(map(str, unknown)), ", ".join(REQUEST_KEYS)))
+                               % (", ".join(map(str, unknown)), ", ".join(keys)))
         volume_id = str(volume.get("volume_id") or "").lower()
         if not volume_id:
             raise InvalidInput("a volume of the batch has no volume_id")
@@ -164,3 +168,64 @@ def summary(request, steps):
             status = "reserved only (instance has no domain: shelved)"
         out.append(dict(volume_id=vid, device_name=mine.get("device_name"), status=status))
     return out
+
+
+# The detach's steps, in order, as the detach role registers them.
+DETACH_STEPS = ("records", "detaching", "disk", "secret", "connection", "export", "destroy")
+
+
+def _failed_before(steps, order, step, vid):
+    """Whether a step of *order* before *step* failed for volume *vid*."""
+    for earlier in order[:order.index(step)]:
+        mine = by_volume(steps.get(earlier)).get(vid)
+        if mine is not None and mine.get("failed"):
+            return True
+    return False
+
+
+def detach_items(request, step, steps, backend=None):
+    """The ``volumes`` items of detach step *step* for the volumes still going and needing it."""
+    records = by_volume(steps.get("records"))
+    items = []
+    for volume in request:
+        vid = volume["volume_id"]
+        if step != "records" and (vid not in records or _failed_before(steps, DETACH_STEPS, step, vid)):
+            continue
+        mine = records.get(vid) or {}
+        info = (mine.get("bdm") or {}).get("connection_info")
+        if step == "detaching" and ((mine.get("attachment") or {}).get("attach_status") != "attached"):
+            continue
+        if step == "secret" and not info:
+            continue
+        if step == "connection" and not ((info or {}).get("data") or {}).get("device_path"):
+            continue
+        # never for rbd (Cinder's RBD remove_export does nothing); bdm_info decides the rest
+        if step == "export" and (not mine.get("remove_export") or backend == "rbd"):
+            continue
+        item = {"volume_id": vid}
+        if step in ("secret", "connection"):
+            item["connection_info"] = info
+        items.append(item)
+    return items
+
+
+def detach_failures(request, steps):
+    """``[{volume_id, step, msg}]``: each volume whose detach failed, at its failed step."""
+    out = []
+    for volume in request:
+        for step in DETACH_STEPS:
+            mine = by_volume(steps.get(step)).get(volume["volume_id"])
+            if mine is not None and mine.get("failed"):
+                out.append(dict(volume_id=volume["volume_id"], step=step, msg=mine.get("msg") or "failed"))
+                break
+    return out
+
+
+def roll_detaching(request, steps, everything):
+    """The volumes this run began to detach (``detaching``) that go back to in-use: those
+    that failed, or every one when *everything* (a step failed as a whole)."""
+    failed = set(f["volume_id"] for f in detach_failures(request, steps))
+    began = by_volume(steps.get("detaching"))
+    return [{"volume_id": v["volume_id"]} for v in request
+            if (everything or v["volume_id"] in failed) and (began.get(v["volume_id"]) or {}).get("changed")
+            and not (by_volume(steps.get("destroy")).get(v["volume_id"]) or {}).get("changed")]
