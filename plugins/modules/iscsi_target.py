@@ -333,7 +333,8 @@ def checked_backing_store(path):
 class IscsiTargetModule(VirtblockModule):
     spec = ISCSI_TARGET_SPEC
 
-    def run_one(self, p):
+    def run_one(self, params):
+        p = params
         volume_id = validate_uuid(p["volume_id"])
         iqn = target_iqn(p["target_prefix"], volume_id)
         tgt = TgtAdmin(control_port=p["control_port"])

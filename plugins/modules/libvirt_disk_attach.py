@@ -251,7 +251,8 @@ class LibvirtDiskAttachModule(VirtblockModule):
             results, failed = run_items(items, lambda item: self.run_one(merged(self.params, item), host))
         return batch_result(results, failed)
 
-    def run_one(self, p, host=None):
+    def run_one(self, params, host=None):
+        p = params
         # nan and inf pass a '<= 0' test and never end the wait: finite, positive, capped.
         p["detach_timeout"] = types.bounded_float(p["detach_timeout"], "detach_timeout")
         p["detach_attempts"] = types.bounded_int(p["detach_attempts"], "detach_attempts", 1,

@@ -30,7 +30,13 @@ def module_runs(run, action):
 def test_a_batch_attaches_every_volume_with_each_step_once_then_reruns_and_detaches(attach_env, virt):
     dom = virt.define(start=True)
     instance = dom.UUIDString()
-    volumes = [attach_env.new_volume() for _ in range(4)]
+    volumes = [attach_env.new_volume() for dummy in range(4)]
+
+    # check mode with diff: says what would change, changes nothing
+    checked = ok(batch(attach_env, instance, volumes, check=True, diff=True))
+    assert checked.changed > 0
+    for volume_id in volumes:
+        assert attach_env.traces(volume_id, dom) == dict(CLEAN, disk=False)
 
     first = ok(batch(attach_env, instance, volumes))
     assert first.changed > 0
@@ -60,11 +66,10 @@ def test_a_batch_attaches_every_volume_with_each_step_once_then_reruns_and_detac
     assert ok(batch(attach_env, instance, volumes, playbook="detach")).changed == 0
 
 
-
 def test_a_bad_volume_is_rolled_back_alone_and_the_others_stay(attach_env, virt):
     dom = virt.define(start=True)
     instance = dom.UUIDString()
-    good, in_use, no_file, also_good = [attach_env.new_volume() for _ in range(4)]
+    good, in_use, no_file, also_good = [attach_env.new_volume() for dummy in range(4)]
     # in_use: attached to another instance and not multiattach (Cinder refuses it at the
     # reservation); no_file: its backing file is gone (the export fails after the reservation)
     ok(attach_env.attach(virt.define().UUIDString(), in_use))
