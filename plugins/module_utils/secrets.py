@@ -23,7 +23,7 @@ SECRET_KEYS = frozenset((
     # Our module options that carry a secret (they are no_log in their argument spec too).
     "chap_password", "db_password", "rbd_key", "ceph_key",
     # LUKS / Cinder encryption (os-brick encryptors: the passphrase, the key).
-    "passphrase", "luks_passphrase", "encryption_key",
+    "passphrase", "luks_passphrase", "encryption_key", "encryption_passphrase",
 ))
 
 

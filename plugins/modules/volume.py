@@ -115,6 +115,30 @@ options:
     description: tgtd control port, to see running exports.
     type: int
     default: 0
+  encrypted:
+    description:
+      - Create the volume as a LUKS (v1) container, the way Nova's native LUKS path opens it
+        (see the C(encryption) guide). V(file) backend only, and only blank volumes. The whole
+        volume is O(size) bytes with the 2 MiB header inside, as os-brick's C(luksFormat) leaves
+        a Cinder volume; the guest sees the rest.
+      - An existing volume is never re-formatted; asking V(true) for an existing plain volume fails.
+      - With V(false) nothing is asked - an existing encrypted volume stays encrypted (RV(encrypted) says so).
+    type: bool
+    default: false
+    version_added: 0.3.0
+  encryption_passphrase:
+    description:
+      - The passphrase of an encrypted volume (for example from Ansible Vault). It reaches
+        qemu-img only as a 0600 temporary file and is kept nowhere.
+      - Without it a passphrase is generated (64 hex characters, a 256-bit key as Nova
+        hexlifies Cinder's) and kept only in the 0600 file RV(encryption_key_file), reused on a rerun.
+    type: str
+    version_added: 0.3.0
+  encryption_keys_dir:
+    description: The 0700 directory of the generated passphrase files (one per volume, C(volume-<id>.key)).
+      Defaults to C(keys) inside O(backing_dir).
+    type: path
+    version_added: 0.3.0
 notes:
   - Supports C(check_mode) and C(diff_mode).
   - The source options matter only when the volume is created; an existing volume is never overwritten.
@@ -150,6 +174,12 @@ EXAMPLES = r'''
     rbd_user: cinder
     rbd_keyring: /etc/ceph/ceph.client.cinder.keyring
 
+- name: An encrypted (LUKS) volume, its passphrase generated and kept in a 0600 file
+  virtblock.volumes.volume:
+    volume_id: 5d2d9e38-0f5c-4d0e-8b3e-3c3f7b0c2a11
+    size: 10
+    encrypted: true
+
 - name: Delete it
   virtblock.volumes.volume:
     volume_id: 060fe764-c17b-45da-af6d-868c1f5e19df
@@ -182,6 +212,18 @@ target_extended:
   returned: when the volume exists
   type: bool
   sample: false
+  version_added: 0.3.0
+encrypted:
+  description: Whether the volume is a LUKS container (its first bytes are the LUKS magic).
+  returned: when the volume exists
+  type: bool
+  sample: false
+  version_added: 0.3.0
+encryption_key_file:
+  description: The 0600 file on this host that holds the generated passphrase (never the passphrase itself).
+  returned: when the volume is encrypted and its passphrase is kept here
+  type: str
+  sample: /var/lib/virtblock/backing/keys/volume-5d2d9e38-0f5c-4d0e-8b3e-3c3f7b0c2a11.key
   version_added: 0.3.0
 backend:
   description: The backend used.

@@ -27,6 +27,12 @@ def read_text(path):
         raise
 
 
+def read_head(path, count):
+    """The first *count* bytes of a file or block device."""
+    with open(path, "rb") as handle:
+        return handle.read(count)
+
+
 def size_bytes(path):
     """The size of a file or a block device (a block device's st_size is 0)."""
     fd = os.open(path, os.O_RDONLY)
@@ -91,6 +97,19 @@ def write_atomically(path, text, mode=0o600):
     with created_atomically(path, mode) as tmp:
         with open(tmp, "w") as handle:
             handle.write(text)
+
+
+@contextlib.contextmanager
+def private_file(directory, text):
+    """A temporary 0600 file in *directory* holding *text*, removed on leaving: a secret
+    handed to a program as a file (qemu-img's ``--object secret,file=``), never on argv."""
+    fd, tmp = tempfile.mkstemp(prefix=".secret.", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        yield tmp
+    finally:
+        remove(tmp)
 
 
 def _remove_stale_parts(directory, base):

@@ -37,3 +37,18 @@ class QemuImg(object):
         if size_bytes:
             argv.append(str(size_bytes))
         self._call(argv)
+
+    def create_luks(self, path, passphrase_file, size_bytes=0):
+        """A LUKSv1 container (qemu's defaults: aes-256-xts-plain64, sha256), as os-brick's
+        ``LuksEncryptor._format_volume`` makes one with ``cryptsetup luksFormat --type luks1``.
+        The passphrase reaches qemu-img only as a 0600 file (``--object secret,file=``),
+        never on argv. Size 0 writes the header alone; the caller grows the file so that the
+        volume is its full size with the header inside, as a formatted Cinder volume is."""
+        self._call(["create", "-f", "luks",
+                    "--object", "secret,id=luks_sec,format=raw,file=%s" % passphrase_file,
+                    "-o", "key-secret=luks_sec", path, str(size_bytes)])
+
+    def luks_payload_offset(self, path):
+        """Bytes of the LUKS header before the payload (Nova reads ``payload-offset`` from
+        ``qemu-img info`` to resize an attached encrypted volume)."""
+        return int(self.info(path)["format-specific"]["data"]["payload-offset"])

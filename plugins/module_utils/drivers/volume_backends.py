@@ -19,6 +19,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput, VolumeIsBusy
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.rbd import ImageBusy
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.lvm import BOOTABLE_TAG, LVM
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.volume_encryption import LUKS_MAGIC, is_luks
 
 
 class FileBackend(object):
@@ -41,19 +42,24 @@ class FileBackend(object):
         if not os.path.isfile(path):
             return None
         meta = json.loads(files.read_text(self._meta_path(name)) or "{}")
-        return {"path": path, "size_bytes": os.path.getsize(path), "bootable": bool(meta.get("bootable"))}
+        return {"path": path, "size_bytes": os.path.getsize(path), "bootable": bool(meta.get("bootable")),
+                "encrypted": is_luks(files.read_head(path, len(LUKS_MAGIC)))}
 
     def source_path(self, name):
         path = self.path(name)
         return path if os.path.isfile(path) else None
 
-    def create(self, name, size_bytes, source=None, bootable=False):
-        """*source* is ``(path, format)`` to copy from, or None for a blank volume."""
+    def create(self, name, size_bytes, source=None, bootable=False, encryption=None):
+        """*source* is ``(path, format)`` to copy from, or None for a blank volume;
+        *encryption* (``drivers/volume_encryption``) makes a blank one a LUKS container of
+        *size_bytes* in all, its header inside, as os-brick's luksFormat leaves a volume."""
         files.ensure_dir(self.backing_dir)
         try:
             with files.created_atomically(self.path(name), mode=0o600) as tmp:
                 if source is not None:
                     self.qemu_img.convert_to_raw(source[0], source[1], tmp)
+                elif encryption is not None:
+                    encryption.format(tmp)
                 if os.path.getsize(tmp) < size_bytes:
                     os.truncate(tmp, size_bytes)
                 files.write_atomically(self._meta_path(name), json.dumps({"bootable": bool(bootable)}) + "\n")

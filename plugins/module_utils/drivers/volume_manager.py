@@ -24,6 +24,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.tgtd im
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.volume_backends import (
     FileBackend, LvmBackend, RbdBackend)
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import rbd as rbd_adapter
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.volume_encryption import VolumeEncryption
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_encryption as encryption_rules
 
 
 class VolumeManager(object):
@@ -53,6 +55,12 @@ class VolumeManager(object):
             self.backend = FileBackend(self.qemu_img, p["backing_dir"])
         return self._apply()
 
+    def encryption(self):
+        """The volume's passphrase keeper (file backend: the keys directory beside the volumes)."""
+        p = self.p
+        keys_dir = p.get("encryption_keys_dir") or encryption_rules.default_keys_dir(p["backing_dir"])
+        return VolumeEncryption(self.qemu_img, keys_dir, self.volume_id, p.get("encryption_passphrase"))
+
     def _apply(self):
         p = self.p
         current = self.backend.describe(self.name)
@@ -64,13 +72,21 @@ class VolumeManager(object):
         if after:
             result.update(volume_path=after["path"], size=volume_rules.gib(after["size_bytes"]),
                           size_bytes=after["size_bytes"], bootable=after["bootable"],
-                          target_extended=after.pop("target_extended", False))
+                          target_extended=after.pop("target_extended", False),
+                          encrypted=bool(after.get("encrypted")))
+            key = after.pop("encryption_key_file", None)
+            if key:
+                result["encryption_key_file"] = key
         return result, current or {}, after or {}
 
     def present(self, current):
         p = self.p
         wanted = volume_rules.requested_bytes(p["size"], p["size_mib"])
         if current is not None:
+            encryption_rules.check_existing(self.volume_id, p.get("encrypted"), current)
+            if current.get("encrypted") and self.backend.kind == "file":
+                keeper = self.encryption()
+                current = dict(current, encryption_key_file=keeper.path if keeper.has_key() else None)
             grow = volume_rules.resize_action(current["size_bytes"], wanted) is not None
             if grow and not self.check_mode:
                 self.backend.extend(self.name, wanted)
@@ -85,9 +101,18 @@ class VolumeManager(object):
         kind, source, source_bytes, bootable = self.source()
         size_bytes = volume_rules.creation_size(wanted, kind, source_bytes,
                                                 image_id=p["image"] or p["image_location"])
+        created = {"path": self.backend.path(self.name), "size_bytes": size_bytes, "bootable": bootable}
+        if p.get("encrypted"):
+            encryption_rules.check_create(self.backend.kind, size_bytes, kind)
+            keeper = self.encryption()
+            created.update(encrypted=True,
+                           encryption_key_file=None if keeper.given is not None else keeper.path)
+            if not self.check_mode:
+                self.backend.create(self.name, size_bytes, encryption=keeper)
+            return created, True
         if not self.check_mode:
             self.backend.create(self.name, size_bytes, source=source, bootable=bootable)
-        return {"path": self.backend.path(self.name), "size_bytes": size_bytes, "bootable": bootable}, True
+        return created, True
 
     def extend_target(self, volume):
         """Make a running tgtd export of the volume serve its new size; True when it did."""
@@ -179,6 +204,9 @@ class VolumeManager(object):
                 dummy, live, text = export.plan_absent(force=True)
                 export.apply_absent(live, text)
             self.backend.delete(self.name)
+            if current.get("encrypted"):
+                # Cinder deletes an encrypted volume's key with the volume
+                self.encryption().delete()
         return None, True
 
     @staticmethod
@@ -215,6 +243,9 @@ VOLUME_SPEC = dict(
         volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
         target_prefix=dict(type="str", default="iqn.2010-10.org.openstack:"),
         control_port=dict(type="int", default=0),
+        encrypted=dict(type="bool", default=False),
+        encryption_passphrase=dict(type="str", no_log=True),
+        encryption_keys_dir=dict(type="path"),
     ),
     mutually_exclusive=[("size", "size_mib"), ("image", "image_location", "source_volid", "snapshot_id"),
                         ("rbd_keyring", "rbd_key")],
