@@ -150,7 +150,9 @@ options:
       - M(virtblock.volumes.libvirt_disk_attach) turns the result into the disk's C(<iotune>).
     type: dict
   encrypted:
-    description: C(encrypted) in RV(connection_info).
+    description:
+      - C(encrypted) in RV(connection_info). Also true, whatever is given, when the backing store
+        starts with a LUKS header (an encrypted volume of M(virtblock.volumes.volume)).
     type: bool
     default: false
   discard:
@@ -265,6 +267,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import con
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import qos
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.volume_encryption import LUKS_MAGIC, is_luks
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import multiattach
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
@@ -350,7 +353,9 @@ class IscsiTargetModule(VirtblockModule):
             target_config=masked,
             connection_info=connection_info.iscsi_connection_info(
                 volume_id, iqn, portals, tgt_config.LUN, chap=credentials,
-                access_mode=p["access_mode"], qos_specs=qos_specs, encrypted=p["encrypted"],
+                access_mode=p["access_mode"], qos_specs=qos_specs,
+                # Cinder sets it from the volume's encryption key id; here the bytes say it
+                encrypted=p["encrypted"] or is_luks(files.read_head(backing_store, len(LUKS_MAGIC))),
                 discard=p["discard"], driver_volume_type=p["iscsi_protocol"],
                 multipath=bool((p["connector"] or {}).get("multipath"))),
         )
