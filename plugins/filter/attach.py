@@ -13,9 +13,9 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import Vi
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.host_connection import for_libvirt
 
 
-def libvirt_connection_info(steps):
+def libvirt_connection_info(steps, volume=None):
     try:
-        return for_libvirt(steps if isinstance(steps, (list, tuple)) else [steps])
+        return for_libvirt(steps if isinstance(steps, (list, tuple)) else [steps], volume)
     except VirtblockError as err:
         raise AnsibleFilterError(err.msg)
 

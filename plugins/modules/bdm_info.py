@@ -108,6 +108,15 @@ export_in_use:
   returned: when O(volume_id) is given
   type: bool
   version_added: 0.2.0
+disconnect:
+  description:
+    - With O(volume_id), whether a detach disconnects the volume from the compute host
+      (os-brick C(disconnect_volume)) - Nova's C(_should_disconnect_target) - not while another
+      attachment of a multiattach volume is on the same host (C(attached_host)), which uses the
+      same host connection.
+  returned: when O(volume_id) is given
+  type: bool
+  version_added: 0.2.0
 remove_export:
   description:
     - With O(volume_id), whether a detach removes the volume's export (Cinder's
@@ -150,6 +159,7 @@ block_device_mappings:
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import (
     attachment_view, remove_export)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VolumeBDMNotFound
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.multiattach import should_disconnect_target
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.records import BDM_INFO_SPEC
 
@@ -194,6 +204,10 @@ class BdmInfoModule(RecordModule):
             result["export_in_use"] = any(a["instance_uuid"] != instance for a in cinder[1])
             info = (result["bdm"] or {}).get("connection_info") or {}
             result["remove_export"] = remove_export(result["export_in_use"], info)
+            volume_row = result["volume"] or {}
+            result["disconnect"] = should_disconnect_target(
+                bool(volume_row.get("multiattach") or info.get("multiattach")), cinder[1], instance,
+                (result["attachment"] or {}).get("attached_host"))
         return result
 
 

@@ -149,13 +149,25 @@ options:
       - M(virtblock.volumes.libvirt_disk_attach) turns the result into the disk's C(<iotune>).
     type: dict
   encrypted:
-    description: C(encrypted) in RV(connection_info).
+    description:
+      - C(encrypted) in RV(connection_info). Also true, whatever is given, when the backing store
+        starts with a LUKS header (an encrypted volume of M(virtblock.volumes.volume)).
     type: bool
     default: false
   discard:
     description: C(discard) in RV(connection_info), Cinder's C(report_discard_supported).
     type: bool
     default: false
+  multiattach:
+    description:
+      - The volume may be attached to more than one instance (Cinder's C(multiattach)). Its
+        one target then serves every attachment, and its backing store must be raw - libvirt
+        shares only raw disks between domains (C(shared access for disk requires use of
+        supported storage format)); another format (read with C(qemu-img info)) is refused
+        before anything is exported.
+    type: bool
+    default: false
+    version_added: 0.2.0
   volumes_dir:
     description: Directory of the per-volume target files, Cinder's C(volumes_dir).
     type: path
@@ -308,7 +320,10 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules import con
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import qos
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.volume_encryption import LUKS_MAGIC, is_luks
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import multiattach
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.qemu_img import QemuImg
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
@@ -353,6 +368,9 @@ class IscsiTargetModule(VirtblockModule):
             check_listening(export.tgt, [portal(a, p["target_port"]) for a in p["listen_ip_addresses"]],
                             len(portals))
         backing_store = checked_backing_store(p["backing_store"])
+        if p["multiattach"]:
+            multiattach.check_shareable_format(
+                volume_id, QemuImg(self.module.run_command).info(backing_store).get("format"))
         qos_specs = p["qos_specs"] and qos.front_end_specs(
             p["qos_specs"], qos.size_gib(files.size_bytes(backing_store)))
         if p["target_config"] is None:
@@ -387,7 +405,9 @@ class IscsiTargetModule(VirtblockModule):
             target_config=masked,
             connection_info=connection_info.iscsi_connection_info(
                 volume_id, iqn, portals, tgt_config.LUN, chap=credentials,
-                access_mode=p["access_mode"], qos_specs=qos_specs, encrypted=p["encrypted"],
+                access_mode=p["access_mode"], qos_specs=qos_specs,
+                # Cinder sets it from the volume's encryption key id; here the bytes say it
+                encrypted=p["encrypted"] or is_luks(files.read_head(backing_store, len(LUKS_MAGIC))),
                 discard=p["discard"], driver_volume_type=p["iscsi_protocol"],
                 multipath=bool((p["connector"] or {}).get("multipath"))),
         )

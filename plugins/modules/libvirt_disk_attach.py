@@ -116,6 +116,19 @@ options:
       - Detach undefines a ceph secret this module made once no disk of any domain uses it; a
         secret defined by other means is kept.
     type: str
+  encryption_passphrase:
+    description:
+      - The LUKS passphrase of an encrypted volume (C(connection_info.data.encrypted)), as Nova's
+        C(_attach_encryptor) hands the hexlified key to C(host.create_secret). The module keeps it in a
+        libvirt secret of usage C(volume) with the volume id as usage id (ephemeral and private V(false),
+        as Nova's), set through C(secretSetValue) only, and the disk gets
+        C(<encryption format="luks"><secret type="passphrase" uuid="..."/></encryption>) - QEMU opens the
+        LUKS container and the guest sees plaintext.
+      - Without it the volume's secret must exist on the host already (Nova then skips the key manager).
+      - A wrong passphrase fails the attach (QEMU cannot unlock a key slot) and the secret the module made
+        is removed again. Detach removes the volume's secret, as Nova's C(_detach_encryptor) does.
+    type: str
+    version_added: 0.3.0
   detach_timeout:
     description: Seconds to wait for the guest to let the disk go, per attempt.
     type: float
@@ -228,7 +241,7 @@ disk_xml:
   returned: when the disk is or was attached
   type: str
 secret_uuid:
-  description: The libvirt secret the disk's C(<auth>) points at.
+  description: The libvirt secret the disk's C(<auth>) points at (not an encrypted volume's passphrase secret).
   returned: when the disk uses one
   type: str
 '''

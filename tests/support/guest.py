@@ -10,6 +10,8 @@ disk that goes away:
     VBTEST-DISK vda serial=<first 20 chars of the serial> data=<first 32 bytes>
     VBTEST-SIZE vda <512-byte sectors, printed when first seen and whenever it changes>
     VBTEST-WRITE vda ok|refused   <a disk whose data starts VBTEST-WRITE-PROBE: 512 zero bytes written at 4096>
+    VBTEST-DATA vda data=<first 32 bytes>   <a disk whose data starts VBTEST-SHARED: read again
+                                             every pass past the page cache, printed on change>
     VBTEST-GONE vda
 
 Booted with ``root=/dev/vda`` (the boot disk's name) or ``vbtest.root_serial=<serial>``
@@ -81,11 +83,19 @@ while true; do
     n=${d##*/}
     now="$now $n"
     case " $known " in
-      *" $n "*) ;;
+      *" $n "*)
+         # a shared disk (multiattach) is read again on every pass, past this guest's page
+         # cache (BLKFLSBUF): its bytes change under it (the storage side, another guest)
+         if [ -e /shared.$n ]; then
+           blockdev --flushbufs /dev/$n 2>/dev/null
+           data=$(dd if=/dev/$n bs=512 count=1 2>/dev/null | head -c 32 | tr -c 'A-Za-z0-9-' '.')
+           if [ "$(cat /shared.$n)" != "$data" ]; then echo "VBTEST-DATA $n data=$data"; echo "$data" > /shared.$n; fi
+         fi ;;
       *) s=$(cat $d/serial 2>/dev/null)
          [ -n "$s" ] || s=$(cat $d/device/wwid 2>/dev/null)
          data=$(dd if=/dev/$n bs=512 count=1 2>/dev/null | head -c 32 | tr -c 'A-Za-z0-9-' '.')
          echo "VBTEST-DISK $n serial=$s data=$data"
+         case "$data" in VBTEST-SHARED*) echo "$data" > /shared.$n ;; esac
          # a disk that asks for it is written once (a read-only attach must refuse it)
          case "$data" in VBTEST-WRITE-PROBE*)
            if dd if=/dev/zero of=/dev/$n bs=512 count=1 seek=8 conv=notrunc,fsync 2>/dev/null; then
@@ -96,7 +106,7 @@ while true; do
     if [ "$(cat /sz.$n 2>/dev/null)" != "$sz" ]; then echo "VBTEST-SIZE $n $sz"; echo "$sz" > /sz.$n; fi
   done
   for n in $known; do
-    case " $now " in *" $n "*) ;; *) echo "VBTEST-GONE $n"; rm -f /sz.$n ;; esac
+    case " $now " in *" $n "*) ;; *) echo "VBTEST-GONE $n"; rm -f /sz.$n /shared.$n ;; esac
   done
   known=$now
   sleep 0.2
@@ -242,11 +252,11 @@ def guest_image():
     return build()
 
 
-@pytest.fixture
-def guest(virt, guest_image, volume_dir):
-    """A running TCG guest with the reporting /init: (domain, console)."""
+def start_guest(virt, guest_image, directory, name="console"):
+    """Start a TCG guest with the reporting /init, its console in *directory*/*name*.log,
+    and wait for it: (domain, console)."""
     kernel, initrd = guest_image
-    console = os.path.join(volume_dir, "console.log")
+    console = os.path.join(directory, name + ".log")
     boot = ("<kernel>%s</kernel><initrd>%s</initrd>"
             "<cmdline>console=ttyS0 panic=-1 quiet</cmdline>" % (kernel, initrd))
     serial = ("<serial type='file'><source path='%s'/><target port='0'/></serial>" % console)
@@ -254,6 +264,12 @@ def guest(virt, guest_image, volume_dir):
     handle = Console(console)
     handle.wait_for("VBTEST-READY", timeout=120)
     return dom, handle
+
+
+@pytest.fixture
+def guest(virt, guest_image, volume_dir):
+    """A running TCG guest with the reporting /init: (domain, console)."""
+    return start_guest(virt, guest_image, volume_dir)
 
 
 def make_root_image(path, marker, size_mib=16, fmt="qcow2"):

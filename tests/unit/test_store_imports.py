@@ -67,3 +67,29 @@ def test_sqlite_schema_is_the_metadata_schema(tmp_path):
     engine.dispose()
     assert [row[:2] for row in _schema(ours)] == [row[:2] for row in _schema(theirs)]
     assert _schema(ours) == _schema(theirs)
+
+
+def test_volume_connection_reads_the_host_state_without_os_brick():
+    """A disconnect of a volume that is not connected, a check-mode connect and the
+    ``auto`` choice read /dev and /sys only: os-brick (20 s of imports in a TCG compute
+    node) is imported only to log in or out. The by-path links below do not exist here."""
+    code = ("import sys; sys.modules['os_brick'] = None\n"   # importing it would fail
+            "from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import host_connection\n"
+            "info = {'driver_volume_type': 'iscsi', 'data': {'target_portal': '127.0.0.9:3260',\n"
+            "        'target_iqn': 'iqn.2010-10.org.openstack:volume-x', 'target_lun': 1}}\n"
+            "p = dict(connection_info=info, iscsi_initiator=sys.argv[1], use_multipath=False,\n"
+            "         device_scan_attempts=3, lock_path='/tmp', state=sys.argv[2])\n"
+            "result, before, after = host_connection.set_connection(p, check_mode=True)\n"
+            "print(result['changed'], before, after, result['iscsi_initiator'])\n")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "collections"))
+    outs = []
+    for initiator, state in (("host", "disconnected"), ("host", "connected"), ("auto", "disconnected")):
+        done = subprocess.run([sys.executable, "-c", code, initiator, state], env=env,
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        outs.append(done.stdout.split())
+    link = "/dev/disk/by-path/ip-127.0.0.9:3260-iscsi-iqn.2010-10.org.openstack:volume-x-lun-1"
+    assert outs[0] == ["False", "None", "None", "host"]
+    assert outs[1] == ["True", "None", link, "host"]
+    # This machine has no iscsi_tcp (ENVIRONMENT.md): auto takes the QEMU path.
+    assert outs[2][3] in ("host", "qemu")

@@ -36,7 +36,7 @@ except ImportError:  # reported when a connection is asked for
 # The option every module that talks to libvirt takes (documented in the libvirt doc fragment).
 LIBVIRT_ARGUMENT_SPEC = dict(uri=dict(type="str", default="qemu:///system"))
 
-SECRET_USAGE_IDS = {"iscsi": "target", "ceph": "name"}
+SECRET_USAGE_IDS = {"iscsi": "target", "ceph": "name", "volume": "volume"}
 _UNPLUG_PENDING = ("already in the process of unplug", "unplug request")
 
 
@@ -110,7 +110,8 @@ class LibvirtHost(object):
     # ---- secrets -------------------------------------------------------------------
     def _usage_type(self, usage_type):
         return {"iscsi": libvirt.VIR_SECRET_USAGE_TYPE_ISCSI,
-                "ceph": libvirt.VIR_SECRET_USAGE_TYPE_CEPH}[usage_type]
+                "ceph": libvirt.VIR_SECRET_USAGE_TYPE_CEPH,
+                "volume": libvirt.VIR_SECRET_USAGE_TYPE_VOLUME}[usage_type]
 
     def _lookup_secret(self, usage_type, usage_id):
         try:
@@ -120,9 +121,9 @@ class LibvirtHost(object):
                 return None
             raise
 
-    def ensure_secret(self, usage_type, usage_id, uuid, value, description, dry_run=False):
-        """A private, persistent secret with *value* (bytes, see disk_config.secret_value);
-        returns (uuid, created).
+    def ensure_secret(self, usage_type, usage_id, uuid, value, description, dry_run=False, private=True):
+        """A persistent secret with *value* (bytes, see disk_config.secret_value), private
+        unless *private* is False; returns (uuid, created).
 
         The value goes through the API (``setValue``), never into XML, a file or a
         command line. A private secret cannot be read back, so an existing one is
@@ -137,7 +138,7 @@ class LibvirtHost(object):
             return secret.UUIDString(), False
         if dry_run:
             return uuid, True
-        root = ET.Element("secret", ephemeral="no", private="yes")
+        root = ET.Element("secret", ephemeral="no", private="yes" if private else "no")
         ET.SubElement(root, "description").text = description
         ET.SubElement(root, "uuid").text = uuid
         usage = ET.SubElement(root, "usage", type=usage_type)

@@ -48,6 +48,8 @@ DISK_ATTACH_SPEC = dict(
         multiattach=dict(type="bool"),
         boot_index=dict(type="int"),
         rbd_key=dict(type="str", no_log=True, fallback=(env_fallback, ["VIRTBLOCK_RBD_KEY"])),
+        # An encrypted volume's LUKS passphrase (the storage host's key file, or the caller's)
+        encryption_passphrase=dict(type="str", no_log=True),
         detach_timeout=dict(type="float", default=20),
         detach_attempts=dict(type="int", default=8),
         template=dict(type="path"),
@@ -136,11 +138,19 @@ def _attach(host, guest, p, serial, running, config, live, check_mode):
         elif secret_uuid is None:
             raise InvalidInput("no libvirt %s secret '%s' on the host: give rbd_key (the cephx key) "
                                "so the module can keep one" % usage)
+    encryption = disk_config.encryption_secret_usage(data, serial)
+    passphrase = p.get("encryption_passphrase")
+    encryption_uuid = host.find_secret(*encryption) if encryption else None
+    if encryption and not passphrase and encryption_uuid is None:
+        # Nova skips the key manager only when the host already has the volume's secret
+        raise InvalidInput("volume %s is encrypted: give encryption_passphrase (the attach role "
+                           "reads it from the storage host's key file)" % serial)
     xml, desc = disk_config.finalize(
         p["disk_xml"], dev, serial,
         direct_io=files.supports_direct_io(source) if source else True,
         secret=secret_uuid,
-        source_is_file=bool(kind == "local" and source and os.path.isfile(source)))
+        source_is_file=bool(kind == "local" and source and os.path.isfile(source)),
+        encryption_secret=encryption_uuid)
     current = in_config or in_live
     if current and current["source"] != desc["source"]:
         raise VolumeAttachFailed(serial, "it is attached at /dev/%s with another source; "
@@ -153,16 +163,26 @@ def _attach(host, guest, p, serial, running, config, live, check_mode):
             usage[0], usage[1], disk_config.secret_of(xml)[1], secret_value,
             "%s%s" % (SECRET_DESCRIPTION, serial if usage[0] == "iscsi" else usage[1]),
             dry_run=check_mode)
+    encryption_created = False
+    if encryption and passphrase and (need_config or need_live):
+        # Nova's Host.create_secret('volume', volume_id, password=...): ephemeral and
+        # private both False. The value goes through secretSetValue only.
+        encryption_uuid, encryption_created = host.ensure_secret(
+            encryption[0], encryption[1], disk_config.encryption_secret_of(xml), passphrase,
+            "%s%s" % (SECRET_DESCRIPTION, serial), dry_run=check_mode, private=False)
     if (need_config or need_live) and not check_mode:
         try:
             guest.attach(xml, live=need_live, config=need_config)
         except Exception:
+            # a wrong passphrase fails here (QEMU cannot unlock a key slot): nothing stays
             if created:
                 host.delete_secret(*usage)
+            if encryption_created:
+                host.delete_secret(*encryption)
             raise
     before = current["xml"] if current else ""
     after = xml if (need_config or need_live) else before
-    return (need_config or need_live or created, before, after,
+    return (need_config or need_live or created or encryption_created, before, after,
             desc if not current else current, dict(secret_uuid=secret_uuid))
 
 
@@ -188,6 +208,10 @@ def _detach(host, guest, p, serial, config, live, check_mode):
             host.delete_unused_secret(secret[1])
         elif secret and secret[0] == "ceph":
             host.delete_unused_secret(secret[1], description_prefix=SECRET_DESCRIPTION)
+        encryption = disk_config.encryption_secret_of(current["xml"])
+        if encryption:
+            # Nova's _detach_encryptor: delete_secret('volume', volume_id)
+            host.delete_unused_secret(encryption)
     return True, current["xml"], "", current, {}
 
 

@@ -16,6 +16,7 @@ import ipaddress
 from ansible_collections.virtblock.volumes.plugins.module_utils.batch import item_option
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import os_brick as brick
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import iscsi_sessions
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 
 
@@ -45,28 +46,45 @@ def set_connection(p, check_mode):
     initiator = p["iscsi_initiator"]
     if initiator == "auto":
         # Decided here, on the compute host: what it has, not what the controller guesses.
-        initiator = host_paths()["iscsi_initiator"] if rules.is_iscsi(info) else "qemu"
+        # Only the kernel initiator's presence decides; multipathd (host_paths) would
+        # import os-brick for nothing.
+        initiator = "host" if rules.is_iscsi(info) and brick.kernel_initiator() else "qemu"
     step = rules.plan(info, initiator, p["use_multipath"], p["device_scan_attempts"],
                       connecting=p["state"] == "connected")
     if step["protocol"] is None:
         return dict(changed=False, host_connection=False, msg=step["reason"],
                     connection_info=info, iscsi_initiator=initiator), None, None
-    conn = brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
     props = step["properties"]
-    before = conn.current_path(props)
+    # Where it is connected (or not) is read from /dev and /sys; os-brick is imported only
+    # to change that. Nova calls connect_volume every time (os-brick is idempotent); a
+    # module that runs on every rerun cannot afford the import on a slow compute node.
+    before = brick.stable_device_path(props, brick.connected_iscsi_paths(props), p["use_multipath"])
+
+    def connection():
+        return brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
     if p["state"] == "connected":
+        lingering = None
         after = before or rules.by_path(props)
         if before is None and not check_mode:
-            after = conn.connect(props)
+            after = connection().connect(props)
+        changed = before is None
     else:
         after = None
-        if before is not None and not check_mode:
-            conn.disconnect(props, before)
-    result = dict(changed=before != after and (before is None or after is None),
+        # Nova calls disconnect_volume whatever it finds; os-brick then logs out of the
+        # target's sessions even without a device. We skip os-brick's import only when
+        # neither a device link nor a session to the target is left.
+        lingering = before is None and rules.lingering_sessions(props, iscsi_sessions.sessions())
+        if (before is not None or lingering) and not check_mode:
+            connection().disconnect(props, before)
+        changed = before is not None or bool(lingering)
+    result = dict(changed=changed,
                   host_connection=True, connection_info=rules.with_device_path(info, after),
                   iscsi_initiator=initiator)
     if after:
         result["device_path"] = after
+    if p["state"] != "connected" and lingering:
+        # The diff's "before": what was left, a session without a device.
+        before = "iscsi session to %s (no device)" % lingering[0]["target_iqn"]
     return result, before, after
 
 

@@ -52,6 +52,7 @@ ISCSI_TARGET_SPEC = dict(
         qos_specs=dict(type="dict"),
         encrypted=dict(type="bool", default=False),
         discard=dict(type="bool", default=False),
+        multiattach=dict(type="bool", default=False),
         volumes_dir=dict(type="path", default="/var/lib/virtblock/volumes"),
         tgt_include_file=dict(type="path", default="/etc/tgt/conf.d/virtblock-volumes.conf"),
         control_port=dict(type="int", default=0),

@@ -175,6 +175,15 @@ def secret_usage(kind, data):
     return None
 
 
+def encryption_secret_usage(data, serial):
+    """(usage type, usage id) of the passphrase secret of an encrypted volume, or None.
+
+    Nova's native LUKS path (``_attach_encryptor``): ``host.create_secret('volume',
+    volume_id, password=passphrase)``, found again by ``find_secret('volume', volume_id)``.
+    """
+    return ("volume", serial) if data.get("encrypted") is True else None
+
+
 def secret_value(usage_type, value):
     """The bytes a libvirt secret of *usage_type* holds for *value*.
 
@@ -215,6 +224,9 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
     access_mode = data.get("access_mode")
     if access_mode and access_mode not in ACCESS_MODES:
         raise InvalidVolumeAccessMode(access_mode)
+    shareable = bool(connection_info.get("multiattach") if multiattach is None else multiattach)
+    if shareable:
+        cache = "none"     # LibvirtDriver._set_cache_mode: shareable disks use cache none
     io = None
     if kind == "iscsi_host":
         # LibvirtISCSIVolumeDriver.get_config; _set_cache_mode turns it to threads when the
@@ -232,10 +244,17 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
         "target": {"dev": dev or "", "bus": bus},
         "serial": serial,
         "readonly": access_mode == "ro",
-        "shareable": bool(connection_info.get("multiattach") if multiattach is None else multiattach),
+        "shareable": shareable,
         "iotune": qos.iotune(data.get("qos_specs"))[0],
         "boot_order": boot_order,
+        "encryption": None,
     }
+    encryption = encryption_secret_usage(data, serial)
+    if encryption:
+        # LibvirtBaseVolumeDriver.get_config: LibvirtConfigGuestDiskEncryption, format luks,
+        # a LibvirtConfigGuestDiskEncryptionSecret of type passphrase (the volume's secret).
+        disk["encryption"] = {"format": "luks", "secret_type": "passphrase",
+                              "uuid": secret_uuid(*encryption)}
     usage = secret_usage(kind, data)
     if kind in ("iscsi_host", "local"):
         disk["source"] = {"dev": data["device_path"]}
@@ -346,7 +365,8 @@ def find_serial(disks, serial):
     return None
 
 
-def finalize(disk_xml, dev, serial, direct_io=True, secret=None, source_is_file=False):
+def finalize(disk_xml, dev, serial, direct_io=True, secret=None, source_is_file=False,
+             encryption_secret=None):
     """Apply the host's facts to the rendered ``<disk>``; return (text, description).
 
     - *dev*: the target device chosen on the host;
@@ -354,7 +374,8 @@ def finalize(disk_xml, dev, serial, direct_io=True, secret=None, source_is_file=
       cache ``writethrough`` and io ``threads``, Nova's fallback;
     - *secret*: the uuid of the libvirt secret the module found or made;
     - *source_is_file*: a ``local`` source that is a regular file, not a block
-      device: ``type=file`` with ``<source file=...>`` (libvirt refuses a file as dev).
+      device: ``type=file`` with ``<source file=...>`` (libvirt refuses a file as dev);
+    - *encryption_secret*: the uuid of the volume's passphrase secret on the host.
     Also checks the template kept the serial (the idempotency key).
     """
     disk = _parse(disk_xml)
@@ -371,13 +392,21 @@ def finalize(disk_xml, dev, serial, direct_io=True, secret=None, source_is_file=
         disk.set("type", "file")
         source.set("file", source.attrib.pop("dev"))
     driver = disk.find("driver")
-    if driver is not None and not direct_io and driver.get("cache") in DIRECT_IO_CACHES:
+    if driver is not None and disk.find("shareable") is not None:
+        # LibvirtDriver._set_cache_mode: a shareable disk (multiattach) always gets cache
+        # none, whatever the source can do or a template asked: no host page cache may sit
+        # between two domains writing the same volume.
+        driver.set("cache", "none")
+    elif driver is not None and not direct_io and driver.get("cache") in DIRECT_IO_CACHES:
         driver.set("cache", "writethrough")
         if driver.get("io") == "native":
             driver.set("io", "threads")
     secret_el = disk.find("auth/secret")
     if secret_el is not None and secret:
         secret_el.set("uuid", secret)
+    encryption_el = disk.find("encryption/secret")
+    if encryption_el is not None and encryption_secret:
+        encryption_el.set("uuid", encryption_secret)
     return to_text(disk), describe(disk)
 
 
@@ -392,3 +421,9 @@ def secret_of(disk_xml):
     if secret is None:
         return None
     return secret.get("type"), secret.get("uuid")
+
+
+def encryption_secret_of(disk_xml):
+    """The uuid of the passphrase secret of a ``<disk>``'s ``<encryption>``, or None."""
+    secret = _parse(disk_xml).find("encryption/secret")
+    return secret.get("uuid") if secret is not None else None

@@ -96,6 +96,15 @@ def by_paths(data):
             for portal, iqn, lun in _all_targets(data)]
 
 
+def lingering_sessions(data, sessions):
+    """The host's sessions (``adapters/iscsi_sessions``) to this volume's targets: what a
+    disconnect must still log out when the volume's device links are gone (a half-done
+    earlier disconnect, a link udev lost). Cinder's TgtAdm gives every volume its own
+    target, so a session to it is this volume's."""
+    iqns = set(iqn for _portal, iqn, _lun in _all_targets(data))
+    return [s for s in (sessions or []) if s.get("target_iqn") in iqns]
+
+
 def by_path(data):
     """The single-path device Nova gets when the first portal answers."""
     return by_paths(data)[0]
@@ -111,17 +120,22 @@ def with_device_path(connection_info, device_path):
     return result
 
 
-def for_libvirt(steps):
+def for_libvirt(steps, volume=None):
     """The ``connection_info`` Nova's libvirt volume driver gets, from the results of the
     steps that ran (an export or initialize_connection, then maybe the host's connect; a
     step that did not run has no ``connection_info``): the one the host's connect returned
     (``data.device_path`` set) when the host connected the volume, else the export's as it
-    is (QEMU's initiator or librbd opens the volume itself)."""
+    is (QEMU's initiator or librbd opens the volume itself).
+
+    *volume* (the volume record) adds ``multiattach: true`` for a multiattach volume, as
+    Nova's ``DriverVolumeBlockDevice._volume_attach`` does: libvirt's disk is then
+    ``<shareable/>``, and the BDM keeps the flag for the detach."""
     infos = [step.get("connection_info") for step in steps or [] if isinstance(step, dict)]
     infos = [info for info in infos if isinstance(info, dict)]
-    for info in infos:
-        if (info.get("data") or {}).get("device_path"):
-            return info
     if not infos:
         raise disk_config.InvalidInput("no step returned a connection_info")
-    return infos[0]
+    found = [info for info in infos if (info.get("data") or {}).get("device_path")]
+    info = (found or infos)[0]
+    if isinstance(volume, dict) and volume.get("multiattach"):
+        info = dict(info, multiattach=True)
+    return info
