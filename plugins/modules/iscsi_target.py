@@ -228,6 +228,9 @@ options:
       discard:
         description: O(discard) for this volume.
         type: bool
+      multiattach:
+        description: O(multiattach) for this volume.
+        type: bool
       target_config:
         description: The volume's rendered text. Set by the action plugin; not for direct use.
         type: str

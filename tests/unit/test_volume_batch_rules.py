@@ -40,9 +40,10 @@ def test_the_request_is_checked_before_anything_runs():
 
 def test_a_volume_goes_on_only_while_its_steps_succeed():
     request = vb.requested([A, {"volume_id": B, "attach_mode": "ro"}, C])
-    steps = {"bdm": step(ok(A, device_name="/dev/vda"), ok(B, device_name="/dev/vdb"),
+    steps = {"bdm": step(ok(A, device_name="/dev/vda", volume={"multiattach": True}), ok(B, device_name="/dev/vdb"),
                          bad(C, "Invalid volume: volume is already attached"))}
-    assert vb.step_items(request, "export", steps) == [{"volume_id": A}, {"volume_id": B, "access_mode": "ro"}]
+    assert vb.step_items(request, "export", steps) == [
+        {"volume_id": A, "multiattach": True}, {"volume_id": B, "access_mode": "ro"}]
     steps["export"] = step(ok(A, connection_info=info(A)), bad(B, "backing store does not exist"))
     # the connect step did not run (QEMU's initiator): the disk takes the export's connection_info
     assert vb.step_items(request, "disk", steps) == [
@@ -91,6 +92,10 @@ def test_detach_steps_take_what_each_volume_needs_and_a_failed_one_goes_back_to_
     assert vb.detach_items(request, "connection", steps) == [{"volume_id": A, "connection_info": info(A, "/dev/sdx")}]
     assert vb.detach_items(request, "export", steps) == [{"volume_id": A}, {"volume_id": C}]
     assert vb.detach_items(request, "export", steps, backend="rbd") == []
+    # another instance on this host still uses A's host connection (multiattach): kept
+    records["volumes"][0]["disconnect"] = False
+    assert vb.detach_items(request, "connection", steps) == []
+    records["volumes"][0]["disconnect"] = True
     steps["detaching"] = step(ok(A), ok(B))
     steps["disk"] = step(bad(A, "the guest did not release the disk"), ok(B), ok(C, changed=False))
     assert vb.detach_items(request, "export", steps) == [{"volume_id": C}]

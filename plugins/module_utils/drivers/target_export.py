@@ -68,7 +68,7 @@ ISCSI_TARGET_SPEC = dict(
 # connection; each item's options override the task's.
 ISCSI_TARGET_SPEC["argument_spec"]["volumes"] = item_option(
     ISCSI_TARGET_SPEC, ("volume_id", "backing_store", "access_mode", "qos_specs", "encrypted", "discard",
-                        "target_config"),
+                        "multiattach", "target_config"),
     required=("volume_id",))
 
 

@@ -100,6 +100,9 @@ def step_items(request, step, steps):
             item.update((k, volume[k]) for k in ("backing_store",) if k in volume)
             if "attach_mode" in volume:
                 item["access_mode"] = volume["attach_mode"]
+            # a multiattach volume's one target serves every instance (qcow2 refused there)
+            if (mine["bdm"].get("volume") or {}).get("multiattach"):
+                item["multiattach"] = True
         elif step == "connection":
             item["connection_info"] = mine["export"]["connection_info"]
         elif step == "disk":
@@ -197,7 +200,10 @@ def detach_items(request, step, steps, backend=None):
             continue
         if step == "secret" and not info:
             continue
-        if step == "connection" and not ((info or {}).get("data") or {}).get("device_path"):
+        # only a host-initiator attach saved a host device; bdm_info decides whether another
+        # instance on this host still uses that connection (multiattach)
+        if step == "connection" and (not ((info or {}).get("data") or {}).get("device_path")
+                                     or not mine.get("disconnect", True)):
             continue
         # never for rbd (Cinder's RBD remove_export does nothing); bdm_info decides the rest
         if step == "export" and (not mine.get("remove_export") or backend == "rbd"):
