@@ -119,12 +119,21 @@ def test_local_image_overlays_share_one_cached_base_with_snapshot_and_unshelved_
     from support.ansible_run import run_module
     marker = "VBTEST-LOCAL-%s" % uuid.uuid4().hex[:8]
     image_id = site.image(marker)
-    # A Cinder snapshot in the file backend is snapshot-<id> beside the volumes.
-    snapshot_id = str(uuid.uuid4())
-    os.makedirs(site.backing, exist_ok=True)
-    with open(os.path.join(site.backing, "snapshot-" + snapshot_id), "wb") as handle:
+    # The snapshot source is taken with volume_snapshot (Cinder create_snapshot) from a
+    # volume holding the data; the volume is then written over, so the booted copy can
+    # only have come from the snapshot.
+    source, snapshot_id = str(uuid.uuid4()), str(uuid.uuid4())
+    assert not run_module("volume", {"volume_id": source, "size_mib": 8,
+                                     "backing_dir": site.backing})["failed"]
+    assert not run_module("volume_state", {"db_path": site.db, "volume_id": source, "size": 1})["failed"]
+    source_file = os.path.join(site.backing, "volume-" + source)
+    with open(source_file, "r+b") as handle:
         handle.write(b"SNAPSHOT-DATA")
-        handle.truncate(8 << 20)
+    taken = run_module("volume_snapshot", {"db_path": site.db, "snapshot_id": snapshot_id,
+                                           "volume_id": source, "backing_dir": site.backing})
+    assert not taken["failed"] and taken["snapshot"]["status"] == "available", taken.get("msg")
+    with open(source_file, "r+b") as handle:
+        handle.write(b"VOLUME-LATER!")
 
     first = site.server([{"source_type": "snapshot", "uuid": snapshot_id,
                           "destination_type": "volume", "delete_on_termination": True}],

@@ -151,6 +151,10 @@ def test_multipath_connect_builds_the_map_over_two_portals_and_disconnect_remove
         assert os.path.basename(device) in compute_node.multipath_maps()
         again = run_module("volume_connection", args, host="compute1", env=env, timeout=LONG)
         assert again["changed"] is False and again["device_path"] == device
+        # The disconnect finds no device link (udev lost them, or an earlier disconnect
+        # stopped half-way): the sessions in sysfs still say it is connected, and os-brick
+        # removes the paths and the map and logs out, as Nova's disconnect_volume does.
+        compute_node.ssh("rm -f /dev/disk/by-path/*volume-%s-lun-*" % volume_id)
         out = run_module("volume_connection", dict(args, state="disconnected"), host="compute1", env=env, timeout=LONG)
         assert not out["failed"], out.get("msg")
         assert out["changed"] is True

@@ -271,3 +271,16 @@ def test_unknown_access_mode_is_novas_invalid_volume_access_mode():
     assert str(err.value) == "Invalid volume access mode: wo"
     assert disk_config.build(iscsi(device_path="/dev/sdx", access_mode=""), VOL,
                              "virtio")["disk"]["readonly"] is False
+
+
+def test_lingering_sessions_are_the_volume_targets_sessions_only():
+    from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as hc
+    data = {"target_portals": ["10.0.2.41:3260", "10.0.2.42:3260"],
+            "target_iqns": ["iqn.2010-10.org.openstack:volume-a"] * 2, "target_luns": [1, 1]}
+    sessions = [{"sid": 1, "target_iqn": "iqn.2010-10.org.openstack:volume-a", "target_portal": "10.0.2.41:3260"},
+                {"sid": 2, "target_iqn": "iqn.2010-10.org.openstack:volume-b", "target_portal": "10.0.2.41:3260"},
+                {"sid": 3, "target_iqn": "iqn.2010-10.org.openstack:volume-a", "target_portal": "10.0.2.42:3260"}]
+    assert [s["sid"] for s in hc.lingering_sessions(data, sessions)] == [1, 3]
+    assert hc.lingering_sessions(data, None) == []          # no iscsi_session class: nothing
+    single = {"target_portal": "10.0.2.41:3260", "target_iqn": "iqn.2010-10.org.openstack:volume-b", "target_lun": 1}
+    assert [s["sid"] for s in hc.lingering_sessions(single, sessions)] == [2]

@@ -181,6 +181,8 @@ class BrickConnection(object):
         return int(new_size)
 
     def disconnect(self, properties, device_path):
+        """Remove the devices and log out; *device_path* None when only the session is
+        left (os-brick finds the devices from the session, ``utils.get_dev_path``)."""
         self.connector.disconnect_volume(properties, {"path": device_path, "type": "block"},
                                          force=True, ignore_errors=False)
 

@@ -15,6 +15,7 @@ import ipaddress
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import os_brick as brick
+from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import iscsi_sessions
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 
 
@@ -61,18 +62,28 @@ def set_connection(p, check_mode):
     def connection():
         return brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
     if p["state"] == "connected":
+        lingering = None
         after = before or rules.by_path(props)
         if before is None and not check_mode:
             after = connection().connect(props)
+        changed = before is None
     else:
         after = None
-        if before is not None and not check_mode:
+        # Nova calls disconnect_volume whatever it finds; os-brick then logs out of the
+        # target's sessions even without a device. We skip os-brick's import only when
+        # neither a device link nor a session to the target is left.
+        lingering = before is None and rules.lingering_sessions(props, iscsi_sessions.sessions())
+        if (before is not None or lingering) and not check_mode:
             connection().disconnect(props, before)
-    result = dict(changed=before != after and (before is None or after is None),
+        changed = before is not None or bool(lingering)
+    result = dict(changed=changed,
                   host_connection=True, connection_info=rules.with_device_path(info, after),
                   iscsi_initiator=initiator)
     if after:
         result["device_path"] = after
+    if p["state"] != "connected" and lingering:
+        # The diff's "before": what was left, a session without a device.
+        before = "iscsi session to %s (no device)" % lingering[0]["target_iqn"]
     return result, before, after
 
 

@@ -96,6 +96,15 @@ def by_paths(data):
             for portal, iqn, lun in _all_targets(data)]
 
 
+def lingering_sessions(data, sessions):
+    """The host's sessions (``adapters/iscsi_sessions``) to this volume's targets: what a
+    disconnect must still log out when the volume's device links are gone (a half-done
+    earlier disconnect, a link udev lost). Cinder's TgtAdm gives every volume its own
+    target, so a session to it is this volume's."""
+    iqns = set(iqn for _portal, iqn, _lun in _all_targets(data))
+    return [s for s in (sessions or []) if s.get("target_iqn") in iqns]
+
+
 def by_path(data):
     """The single-path device Nova gets when the first portal answers."""
     return by_paths(data)[0]
