@@ -161,10 +161,10 @@ options:
   multiattach:
     description:
       - The volume may be attached to more than one instance (Cinder's C(multiattach)). Its
-        one target then serves every attachment, and its backing store must be raw - libvirt
-        shares only raw disks between domains (C(shared access for disk requires use of
-        supported storage format)); another format (read with C(qemu-img info)) is refused
-        before anything is exported.
+        one target then serves every attachment, and its backing store must be raw (or LUKS,
+        a raw disk with C(<encryption>) to libvirt) - libvirt shares only raw disks between
+        domains (C(shared access for disk requires use of supported storage format)); another
+        format (read with C(qemu-img info)) is refused before anything is exported.
     type: bool
     default: false
     version_added: 0.2.0
