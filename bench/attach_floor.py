@@ -12,6 +12,9 @@ Prints in one run, side by side (medians of ROUNDS rounds, ratios):
 - the no-op rerun and the floor of its own shape;
 - N volumes attached to one instance in one play (bench/attach_many.yml), N from
   VIRTBLOCK_BENCH_MANY (default "1,5,20"), against N single first runs;
+- the same N volumes in ONE batch (attach_volume.yml with ``volumes``: each step once for
+  the list), median of ROUNDS rounds, against N single first runs and the play above,
+  and its no-op rerun;
 - under mitogen's strategy (mitogen_linear; when the mitogen package is installed): the
   first run, the rerun and the floor of the first run's shape;
 - boot from volume (a blank 1 GiB root volume) first run and rerun
@@ -202,7 +205,9 @@ def main(rounds=3):
     mito = mitogen_env()
     pairs = [(str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())) for dummy in range(rounds)]
     batches = dict((n, [str(uuid.uuid4()) for dummy in range(n)]) for n in many)
+    in_batch = dict((n, [[str(uuid.uuid4()) for dummy in range(n)] for dummy in range(rounds)]) for n in many)
     every = [v for pair in pairs for v in pair] + [v for b in batches.values() for v in b]
+    every += [v for runs in in_batch.values() for b in runs for v in b]
     raw_iqns = ["iqn.2010-10.org.openstack:volume-%s" % p[1] for p in pairs]
     rows = dict((k, []) for k in ("raw", "first", "first_floor", "rerun", "rerun_floor",
                                   "m_first", "m_rerun", "m_floor"))
@@ -210,6 +215,7 @@ def main(rounds=3):
     per_task = {}
     ping_times = []
     many_times = {}
+    batch_times = {}
     boots, boot_reruns = [], []
 
     try:
@@ -247,6 +253,14 @@ def main(rounds=3):
             run = Run("bench/attach_many.yml", dict(settings, instance_uuid=dom.UUIDString(),
                                                     bench_volume_ids=volume_ids))
             many_times[n] = (run.seconds, run.shape())
+        for n, runs in sorted(in_batch.items()):
+            for volume_ids in runs:
+                dom = virt.define(start=True, ports=n + 2)
+                extra = dict(settings, instance_uuid=dom.UUIDString(), volumes=volume_ids)
+                run = Run(book, extra)
+                again = Run(book, extra)
+                assert run.changed and not again.changed, "batch of %d: not idempotent" % n
+                batch_times.setdefault(n, []).append((run.seconds, again.seconds, run.shape()))
         for dummy in range(boot_rounds):
             name, server = boot_server(base)
             boot = Run("playbooks/boot_from_volume.yml", dict(settings, virtblock_server=server))
@@ -289,6 +303,15 @@ def main(rounds=3):
     for n, (seconds, shape) in sorted(many_times.items()):
         print("  N=%-3d %8.0f ms  %6.0f ms a volume  %.2fx N single first runs  (%d module tasks)"
               % (n, seconds * 1000, seconds * 1000 / n, seconds / (n * m["first"]), shape[0]))
+    print("N volumes to one instance in ONE batch (attach_volume.yml -e volumes=[...]), median of %d:"
+          % rounds)
+    for n, runs in sorted(batch_times.items()):
+        first, again = median([r[0] for r in runs]), median([r[1] for r in runs])
+        print("  N=%-3d %8.0f ms  %6.0f ms a volume  %.2fx N single first runs  %.2fx the play above"
+              "  (%d module tasks)  rerun %.0f ms"
+              % (n, first * 1000, first * 1000 / n, first / (n * m["first"]),
+                 first / many_times[n][0] if n in many_times else float("nan"), runs[0][2][0],
+                 again * 1000))
     if boots:
         b, r = median(boots), median(boot_reruns)
         print("boot from a blank volume (median of %d):" % len(boots))

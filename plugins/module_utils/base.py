@@ -12,6 +12,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import batch_result, merged, run_items
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
 from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
 
@@ -44,7 +45,9 @@ class VirtblockModule(object):
     """Subclasses set ``spec`` (``dict(argument_spec=..., required_if=...)``, defined in
     module_utils when an action plugin validates with it too) or ``argument_spec`` (and
     ``module_kwargs``), and implement ``run()``, which returns the result dict
-    (``changed`` included)."""
+    (``changed`` included). A module that takes ``volumes`` (module_utils/batch.py)
+    implements ``run_one(params)`` instead: ``run()`` calls it for the task's one volume,
+    or for each item of ``volumes``."""
 
     spec = None
     argument_spec = {}
@@ -67,7 +70,16 @@ class VirtblockModule(object):
         self.diff_mode = self.module._diff
 
     def run(self):
+        if self.params.get("volumes") is not None:
+            return self.run_batch(self.params["volumes"])
+        return self.run_one(self.params)
+
+    def run_one(self, params):
         raise NotImplementedError
+
+    def run_batch(self, items):
+        results, failed = run_items(items, lambda item: self.run_one(merged(self.params, item)))
+        return batch_result(results, failed)
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)
@@ -80,4 +92,8 @@ class VirtblockModule(object):
         except Exception as err:  # pylint: disable=broad-except
             # An unexpected error still fails cleanly; the trace goes to -vvv only.
             self.fail("%s: %s" % (type(err).__name__, err), exception=traceback.format_exc())
+        if result.get("failed"):
+            # a batch with a failed volume: the others' results are returned with it
+            result.pop("failed")
+            self.module.fail_json(**result)
         self.module.exit_json(**result)

@@ -13,6 +13,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.parameter_
     MAX_INT, bounded_int, plain_text)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.disk_config import mask_chap_user
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import batch_result, merged, run_items
+from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.database import (
@@ -57,14 +59,26 @@ class RecordModule(VirtblockModule):
             self.argument_spec = dict(STORE_ARGUMENT_SPEC, **self.record_spec)
         super(RecordModule, self).__init__()
 
+    def in_one_transaction(self, items, operate, locks, dry_run=None):
+        """A batch (module_utils/batch.py) in ONE store transaction: ``operate(tx, params)``
+        -> result for each item, each inside its own savepoint, so a volume refused is
+        rolled back alone and the others' rows are kept. *locks*: ``locks(batch)``."""
+        batch = [self.checked_params(merged(self.params, item)) for item in items]
+        results, failed = self.store().run(
+            lambda tx: run_items(batch, lambda params: records.in_savepoint(tx, lambda: operate(tx, params)),
+                                 ours_only=True),
+            lock=locks(batch), dry_run=self.check_mode if dry_run is None else dry_run)
+        return batch_result(results, failed)
+
     def store(self):
         return Store(url=self.params["db_url"], path=self.params["db_path"],
                      password=self.params["db_password"],
                      timeout=bounded_int(self.params["db_timeout"], "db_timeout", 1, 3600))
 
-    def checked_params(self):
-        """The parameters, with every id given checked and lower-cased (canonical UUIDs)."""
-        params = dict(self.params)
+    def checked_params(self, params=None):
+        """The parameters (default the task's), with every id given checked and lower-cased
+        (canonical UUIDs)."""
+        params = dict(self.params if params is None else params)
         for key in ("instance_uuid", "volume_id", "attachment_id"):
             if params.get(key) is not None:
                 params[key] = validate_uuid(params[key], what=key)

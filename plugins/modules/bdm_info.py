@@ -39,6 +39,22 @@ options:
     description: Also return soft-deleted rows in RV(block_device_mappings) (never in the views).
     type: bool
     default: false
+  volumes:
+    description:
+      - Several volumes' rows and attachments read in one transaction (a batch).
+      - Each item's options override the task's for that volume; every other option is the
+        task's. Mutually exclusive with the one-volume options it names.
+      - Each volume succeeds or fails on its own - a failed volume leaves nothing half-done and
+        does not stop the others; RV(volumes) has every volume's result and the task fails,
+        with each failed volume's own message, when any failed.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      volume_id:
+        description: O(volume_id) for this volume.
+        type: str
+        required: true
 notes:
   - Supports C(check_mode); it changes nothing.
 '''
@@ -54,9 +70,26 @@ EXAMPLES = r'''
     instance_uuid: "{{ vm_uuid }}"
     volume_id: "{{ volume_id }}"
   register: one
+
+- name: Read two volumes' BDMs and attachments in one transaction (a batch)
+  virtblock.volumes.bdm_info:
+    instance_uuid: "{{ vm_uuid }}"
+    volumes:
+      - volume_id: "{{ first_volume }}"
+      - volume_id: "{{ second_volume }}"
+    must_exist: false
+  register: records   # records.volumes[i].remove_export
 '''
 
 RETURN = r'''
+volumes:
+  description:
+    - With O(volumes), each volume's result in the order given - the keys this module returns
+      for one volume, with C(volume_id), C(changed), C(failed) and, when it failed, C(msg).
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
+  version_added: 0.3.0
 bdm:
   description: With O(volume_id), the instance's live row for the volume (C(connection_info) as a dict), or null.
   returned: when O(volume_id) is given
@@ -134,28 +167,32 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.records 
 class BdmInfoModule(RecordModule):
     spec = BDM_INFO_SPEC
 
-    def run(self):
-        params = self.checked_params()
-        instance, volume = params["instance_uuid"], params["volume_id"]
+    def run_one(self, params):
+        params = self.checked_params(params)
+        return self.store().run(lambda tx: self.read(tx, params), dry_run=True)
 
-        def read(tx):
-            found = tx.bdm_rows(instance_uuid=instance, volume_id=volume,
-                                include_deleted=self.params["include_deleted"])
-            if volume:
-                return found, (tx.volume_get(volume), tx.attachments(volume))
+    def run_batch(self, items):
+        # every volume's rows in one read (one transaction, rolled back: nothing is written)
+        return self.in_one_transaction(items, self.read, lambda batch: [], dry_run=True)
+
+    def read(self, tx, params):
+        instance, volume = params["instance_uuid"], params["volume_id"]
+        rows = tx.bdm_rows(instance_uuid=instance, volume_id=volume,
+                           include_deleted=params["include_deleted"])
+        if volume:
+            cinder = tx.volume_get(volume), tx.attachments(volume)
+        else:
             mine = []
-            for row in found:
+            for row in rows:
                 if row["volume_id"] and not row["deleted"]:
                     mine += [a for a in tx.attachments(row["volume_id"]) if a["instance_uuid"] == instance]
-            return found, (None, mine)
-
-        rows, cinder = self.store().run(read, dry_run=True)
+            cinder = None, mine
         rows = [self.row_out(row) for row in rows]
         views = [attachment_view(row) for row in rows if row["volume_id"] and not row["deleted"]]
         result = dict(changed=False, volumeAttachments=views, block_device_mappings=rows,
                       attachments=cinder[1])
         if volume:
-            if not views and self.params["must_exist"]:
+            if not views and params["must_exist"]:
                 raise VolumeBDMNotFound(volume)
             result["volumeAttachment"] = views[0] if views else None
             # Cinder's side of the same attachment, so one read tells a detach all it needs.

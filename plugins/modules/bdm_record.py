@@ -150,6 +150,51 @@ options:
     type: list
     elements: str
     version_added: 0.2.0
+  volumes:
+    description:
+      - Several volumes' rows of the one instance in ONE store transaction (a batch).
+      - Each item's options override the task's for that volume; every other option is the
+        task's. Mutually exclusive with the one-volume options it names.
+      - Each volume succeeds or fails on its own - a failed volume leaves nothing half-done and
+        does not stop the others; RV(volumes) has every volume's result and the task fails,
+        with each failed volume's own message, when any failed.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      volume_id:
+        description: O(volume_id) for this volume.
+        type: str
+        required: true
+      device_name:
+        description: O(device_name) for this volume.
+        type: str
+      disk_bus:
+        description: O(disk_bus) for this volume.
+        type: str
+        choices: [virtio, scsi, sata, usb, ide, xen, fdc, uml]
+      connection_info:
+        description: O(connection_info) for this volume.
+        type: dict
+      attachment_id:
+        description: O(attachment_id) for this volume.
+        type: str
+      boot_index:
+        description: O(boot_index) for this volume.
+        type: int
+      tag:
+        description: O(tag) for this volume.
+        type: str
+      delete_on_termination:
+        description: O(delete_on_termination) for this volume.
+        type: bool
+      attach_mode:
+        description: O(attach_mode) for this volume.
+        type: str
+        choices: [rw, ro]
+      volume_size:
+        description: O(volume_size) for this volume.
+        type: int
 notes:
   - Supports C(check_mode) and C(diff_mode).
 '''
@@ -196,9 +241,29 @@ EXAMPLES = r'''
     instance_uuid: "{{ vm_uuid }}"
     volume_id: "{{ volume_id }}"
     state: absent
+
+- name: Reserve two volumes and their device names in one transaction (a batch)
+  virtblock.volumes.bdm_record:
+    instance_uuid: "{{ vm_uuid }}"
+    volumes:
+      - volume_id: "{{ first_volume }}"
+      - volume_id: "{{ second_volume }}"
+        device_name: /dev/vdd
+    state: reserved
+    volume_state: reserved
+    already_attached: ok
+  register: reservations   # reservations.volumes[i].device_name
 '''
 
 RETURN = r'''
+volumes:
+  description:
+    - With O(volumes), each volume's result in the order given - the keys this module returns
+      for one volume, with C(volume_id), C(changed), C(failed) and, when it failed, C(msg).
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
+  version_added: 0.3.0
 device_name:
   description: The row's device name.
   returned: when the row exists after the task
@@ -241,6 +306,8 @@ attachment:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import attachment_view
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import merged
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records
 
 
@@ -248,16 +315,38 @@ class BdmRecordModule(RecordModule):
     spec = records.BDM_RECORD_SPEC
     VOLUME_STATE_FOR = {"reserved": "reserved", "present": "attached", "absent": "detached"}
 
-    def run(self):
-        params = self.checked_params()
+    def checked(self, params):
+        params = self.checked_params(params)
         if params["volume_state"] not in (None, self.VOLUME_STATE_FOR[params["state"]]):
-            self.fail("volume_state %s does not go with state %s (use %s)" % (
+            raise InvalidInput("volume_state %s does not go with state %s (use %s)" % (
                 params["volume_state"], params["state"], self.VOLUME_STATE_FOR[params["state"]]))
-        operation = {"reserved": records.reserve_bdm, "present": records.save_bdm,
-                     "absent": records.delete_bdm}[params["state"]]
-        changed, before, after, cinder = self.store().run(
-            lambda tx: records.bdm_with_volume(operation, tx, params),
-            lock=records.bdm_locks(params), dry_run=self.check_mode)
+        if params["volume_state"] and not params.get("volume_id"):
+            raise InvalidInput("missing parameter(s) required by 'volume_state': volume_id")
+        return params
+
+    def run_one(self, params):
+        params = self.checked(params)
+        out = self.store().run(lambda tx: records.bdm_with_volume(self.operation(params), tx, params),
+                               lock=records.bdm_locks(params), dry_run=self.check_mode)
+        return self.report(params, *out)
+
+    def run_batch(self, items):
+        # The volumes' rows in ONE transaction (nova-api takes them one request each); a
+        # volume refused (already attached, readonly asked rw, ...) is rolled back to its
+        # savepoint alone and the others are kept.
+        base = self.checked(dict(self.params, volume_id=None, volume_state=None))
+        for item in items:
+            self.checked(merged(self.params, item))
+        return self.in_one_transaction(
+            items, lambda tx, params: self.report(params, *records.bdm_with_volume(
+                self.operation(params), tx, self.checked(params))),
+            lambda batch: records.batch_locks(base, batch))
+
+    def operation(self, params):
+        return {"reserved": records.reserve_bdm, "present": records.save_bdm,
+                "absent": records.delete_bdm}[params["state"]]
+
+    def report(self, params, changed, before, after, cinder):
         extra = {}
         if after is not None:
             after = self.row_out(after)

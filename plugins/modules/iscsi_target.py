@@ -32,7 +32,6 @@ options:
   volume_id:
     description: The volume's UUID (Cinder volume id).
     type: str
-    required: true
   state:
     description:
       - V(present) exports the volume; V(absent) removes the running target, its CHAP account
@@ -162,10 +161,10 @@ options:
   multiattach:
     description:
       - The volume may be attached to more than one instance (Cinder's C(multiattach)). Its
-        one target then serves every attachment, and its backing store must be raw - libvirt
-        shares only raw disks between domains (C(shared access for disk requires use of
-        supported storage format)); another format (read with C(qemu-img info)) is refused
-        before anything is exported.
+        one target then serves every attachment, and its backing store must be raw (or LUKS,
+        a raw disk with C(<encryption>) to libvirt) - libvirt shares only raw disks between
+        domains (C(shared access for disk requires use of supported storage format)); another
+        format (read with C(qemu-img info)) is refused before anything is exported.
     type: bool
     default: false
     version_added: 0.2.0
@@ -197,6 +196,44 @@ options:
     description:
       - The rendered stanza. Set by the action plugin from O(template); not for direct use.
     type: str
+  volumes:
+    description:
+      - The targets of several volumes in one run (one tgtd connection) (a batch).
+      - Each item's options override the task's for that volume; every other option is the
+        task's. Mutually exclusive with the one-volume options it names.
+      - Each volume succeeds or fails on its own - a failed volume leaves nothing half-done and
+        does not stop the others; RV(volumes) has every volume's result and the task fails,
+        with each failed volume's own message, when any failed.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      volume_id:
+        description: O(volume_id) for this volume.
+        type: str
+        required: true
+      backing_store:
+        description: O(backing_store) for this volume.
+        type: path
+      access_mode:
+        description: O(access_mode) for this volume.
+        type: str
+        choices: [rw, ro]
+      qos_specs:
+        description: O(qos_specs) for this volume.
+        type: dict
+      encrypted:
+        description: O(encrypted) for this volume.
+        type: bool
+      discard:
+        description: O(discard) for this volume.
+        type: bool
+      multiattach:
+        description: O(multiattach) for this volume.
+        type: bool
+      target_config:
+        description: The volume's rendered text. Set by the action plugin; not for direct use.
+        type: str
 notes:
   - Supports C(check_mode) and C(diff_mode); the diff shows the target file with the CHAP secret masked.
 requirements:
@@ -217,9 +254,28 @@ EXAMPLES = r'''
   virtblock.volumes.iscsi_target:
     volume_id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
     state: absent
+
+- name: Export three volumes in one run (a batch)
+  virtblock.volumes.iscsi_target:
+    volumes:
+      - volume_id: 8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2
+      - volume_id: 0c3bd8f4-3f05-4b31-9a84-2f5d0c7a4e11
+        access_mode: ro
+      - volume_id: 5d1f3a52-9b0e-4c8f-8a35-6a3e2f7b9c20
+    backing_dir: /var/lib/virtblock/backing
+  register: exports   # exports.volumes[i].connection_info
+  no_log: true
 '''
 
 RETURN = r'''
+volumes:
+  description:
+    - With O(volumes), each volume's result in the order given - the keys this module returns
+      for one volume, with C(volume_id), C(changed), C(failed) and, when it failed, C(msg).
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
+  version_added: 0.3.0
 iqn:
   description: The target's IQN.
   returned: always
@@ -295,18 +351,17 @@ def checked_backing_store(path):
 class IscsiTargetModule(VirtblockModule):
     spec = ISCSI_TARGET_SPEC
 
-    def run(self):
-        p = self.params
+    def run_one(self, params):
+        p = params
         volume_id = validate_uuid(p["volume_id"])
         iqn = target_iqn(p["target_prefix"], volume_id)
         tgt = TgtAdmin(control_port=p["control_port"])
         export = TargetExport(tgt, p["volumes_dir"], volume_id, iqn)
         if p["state"] == "absent":
-            return self.absent(export)
-        return self.present(export, volume_id, iqn)
+            return self.absent(export, p)
+        return self.present(export, volume_id, iqn, p)
 
-    def present(self, export, volume_id, iqn):
-        p = self.params
+    def present(self, export, volume_id, iqn, p):
         if not p["backing_store"]:
             p["backing_store"] = backing_store_path(p["backing_dir"], volume_id)
         connection_info.validate_connector(p["connector"])
@@ -365,8 +420,8 @@ class IscsiTargetModule(VirtblockModule):
                 after=masked, before_header=export.path, after_header=export.path)
         return result
 
-    def absent(self, export):
-        changed, live, text = export.plan_absent(force=self.params["force"])
+    def absent(self, export, p):
+        changed, live, text = export.plan_absent(force=p["force"])
         if changed and not self.check_mode:
             export.apply_absent(live, text)
         result = dict(changed=changed, iqn=export.iqn, target_file=export.path)

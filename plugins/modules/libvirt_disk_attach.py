@@ -54,7 +54,6 @@ options:
   volume_id:
     description: The volume's UUID; the disk's C(<serial>).
     type: str
-    required: true
   state:
     description: V(attached) or V(detached).
     type: str
@@ -144,6 +143,41 @@ options:
   disk_xml:
     description: The rendered C(<disk>). Set by the action plugin; not for direct use.
     type: str
+  volumes:
+    description:
+      - Several volumes' disks on the one domain in one run, over one libvirt connection (one libvirt call a disk) (a batch).
+      - Each item's options override the task's for that volume; every other option is the
+        task's. Mutually exclusive with the one-volume options it names.
+      - Each volume succeeds or fails on its own - a failed volume leaves nothing half-done and
+        does not stop the others; RV(volumes) has every volume's result and the task fails,
+        with each failed volume's own message, when any failed.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      volume_id:
+        description: O(volume_id) for this volume.
+        type: str
+        required: true
+      connection_info:
+        description: O(connection_info) for this volume.
+        type: dict
+      device:
+        description: O(device) for this volume.
+        type: str
+      disk_bus:
+        description: O(disk_bus) for this volume.
+        type: str
+        choices: [virtio, scsi, sata, usb, ide]
+      multiattach:
+        description: O(multiattach) for this volume.
+        type: bool
+      boot_index:
+        description: O(boot_index) for this volume.
+        type: int
+      disk_xml:
+        description: The volume's rendered text. Set by the action plugin; not for direct use.
+        type: str
 notes:
   - Supports C(check_mode) and C(diff_mode) (the one C(<disk>) element before and after).
 requirements:
@@ -164,9 +198,30 @@ EXAMPLES = r'''
     domain: 6edad723-c62d-40d4-a29e-d9ac6a3247ee
     volume_id: 3b9fdb6c-200e-494d-aa71-f47c70e87d7e
     state: detached
+
+- name: Hot-plug two volumes over one libvirt connection (a batch)
+  virtblock.volumes.libvirt_disk_attach:
+    domain: "{{ vm_uuid }}"
+    volumes:
+      - volume_id: "{{ first_volume }}"
+        connection_info: "{{ exports.volumes[0].connection_info }}"
+        device: /dev/vdb
+      - volume_id: "{{ second_volume }}"
+        connection_info: "{{ exports.volumes[1].connection_info }}"
+        device: /dev/vdc
+    iscsi_initiator: qemu
+  no_log: true
 '''
 
 RETURN = r'''
+volumes:
+  description:
+    - With O(volumes), each volume's result in the order given - the keys this module returns
+      for one volume, with C(volume_id), C(changed), C(failed) and, when it failed, C(msg).
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
+  version_added: 0.3.0
 device:
   description: The disk's device path, as Nova's BDM C(device_name).
   returned: when the disk is or was attached
@@ -192,18 +247,25 @@ secret_uuid:
 '''
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import batch_result, merged, run_items
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import validate_uuid
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_disks import (
-    DISK_ATTACH_SPEC, set_disk)
+    DISK_ATTACH_SPEC, set_disk, one_host)
 
 
 class LibvirtDiskAttachModule(VirtblockModule):
     spec = DISK_ATTACH_SPEC
 
-    def run(self):
-        p = self.params
+    def run_batch(self, items):
+        # one libvirt connection for the whole batch
+        with one_host(self.params["uri"]) as host:
+            results, failed = run_items(items, lambda item: self.run_one(merged(self.params, item), host))
+        return batch_result(results, failed)
+
+    def run_one(self, params, host=None):
+        p = params
         # nan and inf pass a '<= 0' test and never end the wait: finite, positive, capped.
         p["detach_timeout"] = types.bounded_float(p["detach_timeout"], "detach_timeout")
         p["detach_attempts"] = types.bounded_int(p["detach_attempts"], "detach_attempts", 1,
@@ -211,7 +273,7 @@ class LibvirtDiskAttachModule(VirtblockModule):
         if p["boot_index"] is not None:
             types.bounded_int(p["boot_index"], "boot_index", 0, 999)
         serial = validate_uuid(p["volume_id"])
-        changed, before, after, desc, extra = set_disk(p, serial, self.check_mode)
+        changed, before, after, desc, extra = set_disk(p, serial, self.check_mode, host)
         result = dict(changed=changed, **extra)
         if desc:
             result.update(device="/dev/%s" % desc["dev"], disk_bus=desc["bus"],

@@ -31,12 +31,30 @@ options:
   connection_info:
     description: Cinder's C(connection_info) of the volume, e.g. the BDM's.
     type: dict
-    required: true
   state:
     description: Only V(absent).
     type: str
     choices: [absent]
     default: absent
+  volumes:
+    description:
+      - Several volumes' secrets in one run (a batch).
+      - Each item's options override the task's for that volume; every other option is the
+        task's. Mutually exclusive with the one-volume options it names.
+      - Each volume succeeds or fails on its own - a failed volume leaves nothing half-done and
+        does not stop the others; RV(volumes) has every volume's result and the task fails,
+        with each failed volume's own message, when any failed.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      connection_info:
+        description: O(connection_info) for this volume.
+        type: dict
+        required: true
+      volume_id:
+        description: The volume's UUID, naming the item in RV(volumes) (else C(connection_info.data.volume_id)).
+        type: str
 notes:
   - Supports C(check_mode).
 requirements:
@@ -48,9 +66,23 @@ EXAMPLES = r'''
   virtblock.volumes.libvirt_secret:
     connection_info: "{{ bdm.connection_info }}"
     state: absent
+
+- name: Drop two volumes' CHAP secrets in one run (a batch)
+  virtblock.volumes.libvirt_secret:
+    volumes:
+      - connection_info: "{{ bdm_one.connection_info }}"
+      - connection_info: "{{ bdm_two.connection_info }}"
 '''
 
 RETURN = r'''
+volumes:
+  description:
+    - With O(volumes), each volume's result in the order given - the keys this module returns
+      for one volume, with C(volume_id), C(changed), C(failed) and, when it failed, C(msg).
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
+  version_added: 0.3.0
 secret_uuid:
   description: The secret that was (or would be) removed.
   returned: when one was found
@@ -69,9 +101,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.guest_di
 class LibvirtSecretModule(VirtblockModule):
     spec = SECRET_SPEC
 
-    def run(self):
-        return remove_volume_secret(self.params["uri"], self.params["connection_info"],
-                                    self.check_mode)
+    def run_one(self, params):
+        return remove_volume_secret(params["uri"], params["connection_info"], self.check_mode)
 
 
 def main():

@@ -50,6 +50,14 @@ options:
   lock_path:
     description: os-brick's lock directory (C(OSLO_LOCK_PATH)).
     type: path
+  encryption_payload_offset:
+    description:
+      - For an encrypted (LUKS) volume, whose disk has C(<encryption>), the bytes of its LUKS header
+        (M(virtblock.volumes.volume) returns it as RV(virtblock.volumes.volume#module:encryption_payload_offset)).
+        The guest is given the new size less the header, as Nova's C(_resize_attached_encrypted_volume)
+        resizes to C(new_size - payload_offset); required for such a disk.
+    type: int
+    version_added: 0.3.0
   uri:
     description: libvirt connection URI.
     type: str

@@ -225,6 +225,12 @@ encryption_key_file:
   type: str
   sample: /var/lib/virtblock/backing/keys/volume-5d2d9e38-0f5c-4d0e-8b3e-3c3f7b0c2a11.key
   version_added: 0.3.0
+encryption_payload_offset:
+  description: The bytes of the LUKS header of an encrypted volume (C(payload-offset) of C(qemu-img info)); the guest sees the rest.
+  returned: when the volume exists and is encrypted (not in check mode for a volume not made yet)
+  type: int
+  sample: 2068480
+  version_added: 0.3.0
 backend:
   description: The backend used.
   returned: always

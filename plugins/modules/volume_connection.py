@@ -30,7 +30,6 @@ options:
   connection_info:
     description: Cinder's C(connection_info).
     type: dict
-    required: true
   state:
     description: V(connected) or V(disconnected).
     type: str
@@ -58,6 +57,25 @@ options:
     description: os-brick's lock directory when E(OSLO_LOCK_PATH) is not set.
     type: path
     default: /var/lib/virtblock/locks
+  volumes:
+    description:
+      - Several volumes' host connections in one run (os-brick imported once) (a batch).
+      - Each item's options override the task's for that volume; every other option is the
+        task's. Mutually exclusive with the one-volume options it names.
+      - Each volume succeeds or fails on its own - a failed volume leaves nothing half-done and
+        does not stop the others; RV(volumes) has every volume's result and the task fails,
+        with each failed volume's own message, when any failed.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      connection_info:
+        description: O(connection_info) for this volume.
+        type: dict
+        required: true
+      volume_id:
+        description: The volume's UUID, naming the item in RV(volumes) (else C(connection_info.data.volume_id)).
+        type: str
 notes:
   - Supports C(check_mode) and C(diff_mode) (the device path before and after).
 requirements:
@@ -74,9 +92,26 @@ EXAMPLES = r'''
   virtblock.volumes.volume_connection:
     connection_info: "{{ connected.connection_info }}"
     state: disconnected
+
+- name: Connect two volumes in one run (a batch)
+  virtblock.volumes.volume_connection:
+    volumes:
+      - connection_info: "{{ exports.volumes[0].connection_info }}"
+      - connection_info: "{{ exports.volumes[1].connection_info }}"
+    iscsi_initiator: auto
+  register: connected
+  no_log: true
 '''
 
 RETURN = r'''
+volumes:
+  description:
+    - With O(volumes), each volume's result in the order given - the keys this module returns
+      for one volume, with C(volume_id), C(changed), C(failed) and, when it failed, C(msg).
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
+  version_added: 0.3.0
 connection_info:
   description: The input with C(data.device_path) set (host iSCSI, connected) or removed; secrets masked.
   returned: always
@@ -110,8 +145,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.drivers.host_con
 class VolumeConnectionModule(VirtblockModule):
     spec = VOLUME_CONNECTION_SPEC
 
-    def run(self):
-        result, before, after = set_connection(self.params, self.check_mode)
+    def run_one(self, params):
+        result, before, after = set_connection(params, self.check_mode)
         if self.diff_mode and result["host_connection"]:
             result["diff"] = dict(before="%s\n" % (before or ""), after="%s\n" % (after or ""))
         return result

@@ -47,7 +47,6 @@ options:
   volume_id:
     description: The volume UUID.
     type: str
-    required: true
   state:
     description: The volume record (V(present), V(absent)) or the attachment's state (the others).
     type: str
@@ -86,6 +85,32 @@ options:
   display_name:
     description: The volume's name (O(state=present)).
     type: str
+  volumes:
+    description:
+      - Several volumes' attachments moved in one store transaction (a batch).
+      - Each item's options override the task's for that volume; every other option is the
+        task's. Mutually exclusive with the one-volume options it names.
+      - Each volume succeeds or fails on its own - a failed volume leaves nothing half-done and
+        does not stop the others; RV(volumes) has every volume's result and the task fails,
+        with each failed volume's own message, when any failed.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      volume_id:
+        description: O(volume_id) for this volume.
+        type: str
+        required: true
+      attachment_id:
+        description: O(attachment_id) for this volume.
+        type: str
+      attach_mode:
+        description: O(attach_mode) for this volume.
+        type: str
+        choices: [rw, ro]
+      mountpoint:
+        description: O(mountpoint) for this volume.
+        type: str
 notes:
   - Supports C(check_mode) and C(diff_mode).
 '''
@@ -115,9 +140,25 @@ EXAMPLES = r'''
     volume_id: "{{ volume_id }}"
     state: extending
     size: 20
+
+- name: Begin detaching two volumes in one transaction (a batch)
+  virtblock.volumes.volume_state:
+    volumes:
+      - volume_id: "{{ first_volume }}"
+      - volume_id: "{{ second_volume }}"
+    instance_uuid: "{{ vm_uuid }}"
+    state: detaching
 '''
 
 RETURN = r'''
+volumes:
+  description:
+    - With O(volumes), each volume's result in the order given - the keys this module returns
+      for one volume, with C(volume_id), C(changed), C(failed) and, when it failed, C(msg).
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
+  version_added: 0.3.0
 volume:
   description: The volume record after the task (C(status), C(attach_status), ...).
   returned: always (null once absent)
@@ -137,15 +178,15 @@ attachment:
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.record_module import RecordModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import merged
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
 
 
 class VolumeStateModule(RecordModule):
     spec = records.VOLUME_STATE_SPEC
 
-    def run(self):
-        params = self.checked_params()
-        if params["size"] is not None and params["size"] < 1:
-            self.fail("size must be at least 1 (GiB)")
+    def run_one(self, params):
+        params = self.checked(params)
         changed, before, after = self.store().run(
             lambda tx: records.set_volume(tx, params), lock=records.volume_lock(params["volume_id"]),
             dry_run=self.check_mode)
@@ -153,6 +194,32 @@ class VolumeStateModule(RecordModule):
         if refused is not None:
             self.fail(str(refused), changed=changed, volume=after["volume"],
                       attachments=after["attachments"])
+        return self.report(params, changed, before, after)
+
+    def run_batch(self, items):
+        # every volume's change in one transaction, each in its own savepoint
+        for item in items:
+            self.checked(merged(self.params, item))
+        return self.in_one_transaction(items, self.change, lambda batch: sorted(
+            set(records.volume_lock(p["volume_id"]) for p in batch)))
+
+    def change(self, tx, params):
+        params = self.checked(params)
+        changed, before, after = records.set_volume(tx, params)
+        refused = after.pop("refused", None)
+        if refused is not None:
+            # this volume fails, rolled back to its savepoint (the one-volume run keeps Cinder's
+            # error_attaching attachment); the others go on
+            raise refused
+        return self.report(params, changed, before, after)
+
+    def checked(self, params):
+        params = self.checked_params(params)
+        if params["size"] is not None and params["size"] < 1:
+            raise InvalidInput("size must be at least 1 (GiB)")
+        return params
+
+    def report(self, params, changed, before, after):
         result = self.result(changed, before, after, volume=after["volume"],
                              attachments=after["attachments"])
         if params["instance_uuid"]:

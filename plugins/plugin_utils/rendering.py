@@ -25,6 +25,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import merged
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
 from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
 
@@ -105,7 +106,15 @@ class TemplateAction(ActionBase):
                 args[key] = params[key]
         path = path or self._template_path(args)
         args.pop("template", None)
-        if self.needs_template(params):
+        if params.get("volumes") is not None:
+            # A batch: each volume's text from the task's options and the item's own.
+            args["volumes"] = [dict(raw) for raw in args["volumes"]]
+            for raw, item in zip(args["volumes"], params["volumes"]):
+                one = merged(params, item)
+                if self.needs_template(one):
+                    raw[self.rendered_option] = render_file(path, self.template_vars(one),
+                                                            xml=self.renders_xml)
+        elif self.needs_template(params):
             args[self.rendered_option] = render_file(path, self.template_vars(params),
                                                      xml=self.renders_xml)
         return args

@@ -12,13 +12,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from support.ansible_run import run_module
+from support.ansible_run import run_module, run_playbook
 
 pytestmark = pytest.mark.slow
 
 PROBE = b"VBTEST-WRITE-PROBE"       # the guest's /init writes zeros at 4096 into such a disk
 MARK = b"X" * 512
 LUKS_MAGIC = b"LUKS\xba\xbe"
+GiB = 1024 ** 3
 
 
 def ok(run):
@@ -31,40 +32,31 @@ def luks_args(path, key_file):
             "--image-opts", "driver=luks,key-secret=s0,file.filename=%s" % path]
 
 
-def payload_offset(path):
-    out = subprocess.run(["qemu-img", "info", "--output=json", path], capture_output=True,
-                         text=True, check=True).stdout
-    import json
-    return json.loads(out)["format-specific"]["data"]["payload-offset"]
-
-
 def write_plaintext(path, key_file, marker):
     """What a guest would see at the start of the volume: the write probe and *marker*,
-    then MARK at 4096, written through LUKS with qemu-img (the host's own decryptor)."""
-    plain = path + ".plain"
-    size = os.path.getsize(path) - payload_offset(path)
-    with open(plain, "wb") as handle:
-        handle.truncate(size)
-        handle.write(PROBE + marker)
-        handle.seek(4096)
-        handle.write(MARK)
+    then MARK at 4096, written through LUKS with qemu-io (the host's own decryptor)."""
+    source = path + ".plain"
+    with open(source, "wb") as handle:
+        handle.write((PROBE + marker).ljust(4096, b"\0") + MARK)
     try:
-        subprocess.run(["qemu-img", "convert", "-n", "-f", "raw", plain, "--target-image-opts"]
-                       + luks_args(path, key_file)[:2] + ["driver=luks,key-secret=s0,file.filename=%s" % path],
+        subprocess.run(["qemu-io"] + luks_args(path, key_file) + ["-c", "write -s %s 0 4608" % source],
                        capture_output=True, text=True, check=True)
     finally:
-        os.unlink(plain)
+        os.unlink(source)
 
 
 def read_plaintext(path, key_file):
-    plain = path + ".read"
-    subprocess.run(["qemu-img", "convert", "-O", "raw"] + luks_args(path, key_file) + [plain],
+    """The first 8 KiB the guest sees, decrypted with qemu-img dd."""
+    out = path + ".read"
+    subprocess.run(["qemu-img", "dd", "--object", "secret,id=s0,format=raw,file=%s" % key_file,
+                    "--image-opts", "-O", "raw", "bs=4096", "count=2",
+                    "if=driver=luks,key-secret=s0,file.filename=%s" % path, "of=%s" % out],
                    capture_output=True, text=True, check=True)
     try:
-        with open(plain, "rb") as handle:
-            return handle.read(8192)
+        with open(out, "rb") as handle:
+            return handle.read()
     finally:
-        os.unlink(plain)
+        os.unlink(out)
 
 
 def encrypted_volume(attach_env, size_mib=8):
@@ -95,7 +87,7 @@ def store_dump(db_path):
 def test_a_guest_sees_plaintext_of_a_luks_volume_and_a_wrong_passphrase_leaves_nothing(attach_env, guest, virt):
     dom, console = guest
     instance = dom.UUIDString()
-    volume_id, path, key_file = encrypted_volume(attach_env)
+    volume_id, path, key_file = encrypted_volume(attach_env, size_mib=1024)
     other_id, _other_path, _other_key = encrypted_volume(attach_env)
     with open(key_file) as handle:
         passphrase = handle.read()
@@ -133,12 +125,23 @@ def test_a_guest_sees_plaintext_of_a_luks_volume_and_a_wrong_passphrase_leaves_n
                          timeout=120)
         console.wait_for(r"VBTEST-WRITE vda ok", timeout=90)
         with open(path, "rb") as handle:
-            stored = handle.read()
+            stored = handle.read(16 << 20)
         assert stored.startswith(LUKS_MAGIC)
         assert PROBE not in stored and marker not in stored and MARK not in stored
 
         again = ok(attach_env.attach(instance, volume_id))
         assert again.changed == 0
+
+        # extend while attached: the guest gets the new size less the LUKS header (Nova's
+        # _resize_attached_encrypted_volume), the header stays where it was
+        header = run_module("volume", dict(volume_id=volume_id, size=1, backing_dir=attach_env.backing_dir))
+        offset = header["encryption_payload_offset"]
+        console.wait_for(r"VBTEST-SIZE vda %d\b" % ((GiB - offset) // 512), timeout=60)
+        grown = ok(run_playbook("extend_volume.yml", attach_env.vars(volume_id=volume_id, new_size=2)))
+        assert grown.changed == 4          # extending, bytes + LUN, blockResize, extended
+        console.wait_for(r"VBTEST-SIZE vda %d\b" % ((2 * GiB - offset) // 512), timeout=60)
+        assert os.path.getsize(path) == 2 * GiB
+        assert ok(run_playbook("extend_volume.yml", attach_env.vars(volume_id=volume_id, new_size=2))).changed == 0
 
         for text in (run.stdout, again.stdout, wrong.stdout, str(run.tasks), store_dump(attach_env.db_path)):
             assert passphrase not in text
@@ -155,3 +158,40 @@ def test_a_guest_sees_plaintext_of_a_luks_volume_and_a_wrong_passphrase_leaves_n
             secret = volume_secret(virt, vid)
             if secret is not None:
                 secret.undefine()
+
+
+def test_boot_from_an_encrypted_image_volume(site):
+    """The boot role creates the root volume from an image as a LUKS container; QEMU opens
+    it at start with the volume's libvirt secret and the guest mounts its root from it."""
+    from ansible_collections.virtblock.volumes.plugins.module_utils.rules.server_request import new_volume_id
+    from support.boot_site import domain_xml, instance_uuid
+    from support.guest import Console
+
+    marker = "VBTEST-LUKS-%s" % uuid.uuid4().hex[:8]
+    image_id = site.image(marker)
+    name = "vbtest-%s" % uuid.uuid4().hex[:10]
+    root_volume = new_volume_id(instance_uuid(name), 0)
+    server = site.server([{"boot_index": 0, "uuid": image_id, "source_type": "image",
+                           "destination_type": "volume", "volume_size": 1, "delete_on_termination": True}],
+                         root="vbtest.root_serial=%s" % root_volume)
+    server["name"] = name
+    site.names.append(name)
+    booted = run_playbook("boot_from_volume.yml", dict(site.vars, virtblock_server=server,
+                                                       boot_from_volume_encrypted=True),
+                          inventory="localhost,")
+    assert booted.rc == 0, booted.msg or booted.stdout[-3000:]
+    console = Console(os.path.join(site.instances, instance_uuid(name), "console.log"))
+    console.wait_for("VBTEST-MARKER %s" % marker, timeout=120)
+    path = os.path.join(site.backing, "volume-" + root_volume)
+    with open(path, "rb") as handle:
+        stored = handle.read(32 << 20)
+    assert stored.startswith(LUKS_MAGIC) and marker.encode() not in stored
+    _running, xml = domain_xml(name)
+    disk = [d for d in ET.fromstring(xml).iter("disk") if d.findtext("serial") == root_volume][0]
+    assert disk.find(".//encryption").get("format") == "luks"
+    with open(os.path.join(site.backing, "keys", "volume-%s.key" % root_volume)) as handle:
+        assert handle.read() not in booted.stdout
+    deleted = site.delete(name)
+    assert deleted.rc == 0, deleted.msg
+    assert not os.path.exists(path)
+    assert not os.path.exists(os.path.join(site.backing, "keys", "volume-%s.key" % root_volume))

@@ -95,3 +95,29 @@ def test_an_existing_plain_volume_is_not_reformatted(backing_dir):
     assert result["failed"] is True and "exists and is not encrypted" in result["msg"]
     with open(os.path.join(backing_dir, "volume-" + vid), "rb") as handle:
         assert handle.read(6) != LUKS_MAGIC
+
+
+def test_an_encrypted_volume_from_an_image_holds_the_image_encrypted(backing_dir, tmp_path):
+    marker = b"VBTEST-IMAGE-" + uuid.uuid4().hex.encode()
+    raw = tmp_path / "image.raw"
+    raw.write_bytes(marker.ljust(4 * MiB, b"\0"))
+    image = str(tmp_path / "image.qcow2")
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(raw), image], check=True)
+    vid = str(uuid.uuid4())
+    too_small = volume(backing_dir, vid, image=image, size_mib=5, encrypted=True)
+    assert too_small["failed"] is True and "doesn't fit" in too_small["msg"]
+    assert not os.path.exists(os.path.join(backing_dir, "volume-" + vid))
+    made = volume(backing_dir, vid, image=image, size_mib=8, encrypted=True)
+    assert made["changed"] is True and made["bootable"] is True and made["encrypted"] is True
+    path, key = made["volume_path"], made["encryption_key_file"]
+    assert os.path.getsize(path) == 8 * MiB
+    with open(path, "rb") as handle:
+        stored = handle.read()
+    assert stored.startswith(LUKS_MAGIC) and marker not in stored
+    out = str(tmp_path / "plain")
+    subprocess.run(["qemu-img", "dd", "--object", "secret,id=s0,format=raw,file=%s" % key, "--image-opts",
+                    "-O", "raw", "bs=4096", "count=1", "if=driver=luks,key-secret=s0,file.filename=%s" % path,
+                    "of=%s" % out], check=True, capture_output=True)
+    with open(out, "rb") as handle:
+        assert handle.read().startswith(marker)
+    assert volume(backing_dir, vid, image=image, size_mib=8, encrypted=True)["changed"] is False

@@ -43,6 +43,9 @@ def cases(tgtd, virt, tmp_path, volume_dir):
     store = dict(db_path=str(tmp_path / "records.sqlite"), db_password=DB_PASSWORD)
     record = dict(store, instance_uuid=INSTANCE, volume_id=volume_id)
     disk = dict(domain=dom.name(), volume_id=volume_id, iscsi_initiator="qemu")
+    encrypted_id = str(uuid.uuid4())
+    encrypted = iscsi_info(encrypted_id, "%s:%s" % (tgtd.ip, tgtd.port))
+    encrypted["data"]["encrypted"] = True
     return [
         ("iscsi_target", tgtd.module_args(volume_id=volume_id, backing_store=backing,
                                           chap_username="vbtestuser", chap_password=CHAP)),
@@ -59,6 +62,13 @@ def cases(tgtd, virt, tmp_path, volume_dir):
                                      detach_timeout=1, detach_attempts=1)),
         ("libvirt_secret", dict(connection_info=info)),
         ("iscsi_target", tgtd.module_args(volume_id=volume_id, state="absent")),
+        # an encrypted volume: the LUKS passphrase given (from a vault), then to libvirt
+        ("volume", dict(volume_id=encrypted_id, size_mib=8, encrypted=True, encryption_passphrase=LUKS,
+                        backing_dir=os.path.join(volume_dir, "encrypted"))),
+        ("libvirt_disk_attach", dict(disk, volume_id=encrypted_id, connection_info=encrypted,
+                                     encryption_passphrase=LUKS)),
+        ("libvirt_disk_attach", dict(disk, volume_id=encrypted_id, state="detached", connection_info=encrypted,
+                                     detach_timeout=1, detach_attempts=1)),
     ]
 
 

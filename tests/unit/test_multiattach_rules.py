@@ -16,6 +16,7 @@ I1, I2, I3 = ("11111111-0000-4000-8000-00000000000%d" % n for n in (1, 2, 3))
 
 def test_only_raw_is_shareable_with_libvirts_words():
     multiattach.check_shareable_format(VOL, "raw")
+    multiattach.check_shareable_format(VOL, "luks")     # raw to libvirt, with <encryption>
     for fmt in ("qcow2", "vmdk", None):
         with pytest.raises(InvalidVolume) as err:
             multiattach.check_shareable_format(VOL, fmt)

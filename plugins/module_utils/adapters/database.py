@@ -369,6 +369,16 @@ class Tx(object):
         self.conn.write("UPDATE %s SET %s WHERE %s = :key_value_"
                         % (table, _assignments(values), key), params)
 
+    # -- savepoints (a batch's volumes, each rolled back alone: drivers/records.in_savepoint)
+    def savepoint(self, name):
+        self.conn.write("SAVEPOINT %s" % name, {})
+
+    def rollback_to(self, name):
+        self.conn.write("ROLLBACK TO SAVEPOINT %s" % name, {})
+
+    def release(self, name):
+        self.conn.write("RELEASE SAVEPOINT %s" % name, {})
+
     # -- block_device_mapping
     def bdm_rows(self, instance_uuid=None, volume_id=None, include_deleted=False):
         where, params = [], {}

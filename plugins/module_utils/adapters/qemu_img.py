@@ -48,6 +48,13 @@ class QemuImg(object):
                     "--object", "secret,id=luks_sec,format=raw,file=%s" % passphrase_file,
                     "-o", "key-secret=luks_sec", path, str(size_bytes)])
 
+    def convert_to_luks(self, src, src_format, dest, passphrase_file):
+        """An image converted into a new LUKS container (Cinder's ``image_utils.convert_image``
+        with a passphrase file, for a volume made from an image with an encrypted type)."""
+        self._call(["convert", "-f", src_format, "-O", "luks",
+                    "--object", "secret,id=luks_sec,format=raw,file=%s" % passphrase_file,
+                    "-o", "key-secret=luks_sec", src, dest])
+
     def luks_payload_offset(self, path):
         """Bytes of the LUKS header before the payload (Nova reads ``payload-offset`` from
         ``qemu-img info`` to resize an attached encrypted volume)."""

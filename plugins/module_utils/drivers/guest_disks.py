@@ -16,6 +16,7 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import item_option
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import device_names
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
@@ -24,7 +25,8 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InstanceNotFound, InvalidInput, VolumeAttachFailed)
 
-__all__ = ["LIBVIRT_ARGUMENT_SPEC", "DISK_ATTACH_SPEC", "domain_info", "set_disk", "remove_volume_secret"]
+__all__ = ["LIBVIRT_ARGUMENT_SPEC", "DISK_ATTACH_SPEC", "domain_info", "set_disk", "one_host",
+           "remove_volume_secret"]
 
 
 # libvirt_disk_attach's options, defined once: the module and its action plugin (which validates
@@ -33,7 +35,7 @@ DISK_ATTACH_SPEC = dict(
     argument_spec=dict(
         LIBVIRT_ARGUMENT_SPEC,
         domain=dict(type="str", required=True),
-        volume_id=dict(type="str", required=True),
+        volume_id=dict(type="str"),
         state=dict(type="str", choices=["attached", "detached"], default="attached"),
         connection_info=dict(type="dict"),
         device=dict(type="str"),
@@ -53,8 +55,16 @@ DISK_ATTACH_SPEC = dict(
         template=dict(type="path"),
         disk_xml=dict(type="str"),
     ),
-    required_if=[("state", "attached", ["connection_info"])],
+    required_if=[("state", "attached", ["connection_info", "volumes"], True)],
+    required_one_of=[("volume_id", "volumes")],
+    mutually_exclusive=[("volume_id", "volumes"), ("connection_info", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' disks on the one domain in one run,
+# one libvirt connection, one attachDeviceFlags (or detach) per disk; each item's
+# options override the task's.
+DISK_ATTACH_SPEC["argument_spec"]["volumes"] = item_option(
+    DISK_ATTACH_SPEC, ("volume_id", "connection_info", "device", "disk_bus", "multiattach", "boot_index",
+                       "disk_xml"), required=("volume_id",))
 
 SECRET_DESCRIPTION = "virtblock volume "
 
@@ -78,20 +88,29 @@ def domain_info(uri, domain):
                 device_names=sorted(by_dev), disks=[by_dev[dev] for dev in sorted(by_dev)])
 
 
-def set_disk(params, serial, check_mode):
+def one_host(uri):
+    """The libvirt connection a batch's disks share (``with one_host(uri) as host``)."""
+    return connected(uri)
+
+
+def set_disk(params, serial, check_mode, host=None):
     """Attach (``state=attached``) or detach the volume *serial* on ``params["domain"]``.
 
     Returns ``(changed, before_xml, after_xml, disk, extra)``: *disk* the description of
-    the disk concerned (None when there is none), *extra* more result keys."""
-    with connected(params["uri"]) as host:
-        guest = host.domain(params["domain"])
-        running = guest.is_running()
-        config = disk_config.parse_disks(guest.xml(False))
-        live = disk_config.parse_disks(guest.xml(True)) if running else []
-        if params["state"] == "attached":
-            out = _attach(host, guest, params, serial, running, config, live, check_mode)
-        else:
-            out = _detach(host, guest, params, serial, config, live, check_mode)
+    the disk concerned (None when there is none), *extra* more result keys. *host*: an
+    open ``LibvirtHost`` to use (a batch's one connection), else one is opened."""
+    if host is None:
+        with connected(params["uri"]) as opened:
+            return set_disk(params, serial, check_mode, opened)
+    guest = host.domain(params["domain"])
+    running = guest.is_running()
+    # Read per volume: a batch's earlier disks are in it, so device names never collide.
+    config = disk_config.parse_disks(guest.xml(False))
+    live = disk_config.parse_disks(guest.xml(True)) if running else []
+    if params["state"] == "attached":
+        out = _attach(host, guest, params, serial, running, config, live, check_mode)
+    else:
+        out = _detach(host, guest, params, serial, config, live, check_mode)
     out[4]["live"] = running
     return out
 
@@ -235,7 +254,12 @@ DOMAIN_INFO_SPEC = dict(
 SECRET_SPEC = dict(
     argument_spec=dict(
         LIBVIRT_ARGUMENT_SPEC,
-        connection_info=dict(type="dict", required=True),
+        connection_info=dict(type="dict"),
         state=dict(type="str", choices=["absent"], default="absent"),
     ),
+    required_one_of=[("connection_info", "volumes")],
+    mutually_exclusive=[("connection_info", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' secrets in one run.
+SECRET_SPEC["argument_spec"]["volumes"] = item_option(
+    SECRET_SPEC, ("connection_info",), required=("connection_info",), extra=dict(volume_id=dict(type="str")))

@@ -15,6 +15,7 @@ import os
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as connection_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_extend as rules
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_encryption as encryption_rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters.libvirt_host import (
     LIBVIRT_ARGUMENT_SPEC, connected)
@@ -31,6 +32,7 @@ VOLUME_EXTEND_SPEC = dict(
         connection_info=dict(type="dict"),
         use_multipath=dict(type="bool", default=False),
         lock_path=dict(type="path"),
+        encryption_payload_offset=dict(type="int"),
     ),
     mutually_exclusive=[("new_size", "new_size_mib")],
     required_one_of=[("new_size", "new_size_mib")],
@@ -64,6 +66,16 @@ def extend(p, check_mode):
         kind, path = _disk_kind(disk, p["connection_info"])
         qemu_bytes = guest.block_capacity(disk["dev"]) if running else None
         host_bytes = files.size_bytes(path) if path and os.path.exists(path) else None
+        if disk_config.encryption_secret_of(disk["xml"]):
+            # Nova's _resize_attached_encrypted_volume: QEMU opens the LUKS container, the
+            # guest sees the volume less its header; blockResize to new_size - payload_offset,
+            # or QEMU would try to grow the volume underneath by the header.
+            offset = p.get("encryption_payload_offset")
+            if offset is None:
+                raise InvalidInput("volume %s is encrypted: give encryption_payload_offset (the volume "
+                                   "module returns it)" % serial)
+            requested = encryption_rules.payload_bytes(requested, offset)
+            host_bytes = encryption_rules.payload_bytes(host_bytes, offset) if host_bytes else host_bytes
         steps = rules.plan(kind, requested, running, qemu_bytes, host_bytes)
         new_bytes = requested if kind == "network" else max(requested, host_bytes or 0)
         if rules.RESCAN in steps and not check_mode:

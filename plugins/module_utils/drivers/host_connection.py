@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import ipaddress
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import item_option
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as rules
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import os_brick as brick
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import iscsi_sessions
@@ -101,11 +102,19 @@ CONNECTOR_INFO_SPEC = dict(
 # volume_connection's options, defined once (the module takes them from here).
 VOLUME_CONNECTION_SPEC = dict(
     argument_spec=dict(
-        connection_info=dict(type="dict", required=True),
+        connection_info=dict(type="dict"),
         state=dict(type="str", choices=["connected", "disconnected"], default="connected"),
         iscsi_initiator=dict(type="str", choices=["host", "qemu", "auto"], default="host"),
         use_multipath=dict(type="bool", default=False),
         device_scan_attempts=dict(type="int", default=5),
         lock_path=dict(type="path", default="/var/lib/virtblock/locks"),
     ),
+    required_one_of=[("connection_info", "volumes")],
+    mutually_exclusive=[("connection_info", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' connections in one run (os-brick
+# imported once); each item's options override the task's.
+VOLUME_CONNECTION_SPEC["argument_spec"]["volumes"] = item_option(
+    VOLUME_CONNECTION_SPEC, ("connection_info",), required=("connection_info",),
+    # only names the item in the results (else connection_info's data.volume_id does)
+    extra=dict(volume_id=dict(type="str")))

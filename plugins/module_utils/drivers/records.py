@@ -15,12 +15,13 @@ import datetime
 import json
 import uuid
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import item_option
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.bdm import (
     attach_complete, check_not_attached, stored_connection_info)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     next_device_name, prepend_dev)
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
-    VolumeNotFound, InvalidInput)
+    VolumeNotFound, InvalidInput, VirtblockError)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import volume_states
 
 # Optional BDM fields a caller may set; None means "leave as it is".
@@ -44,6 +45,27 @@ def bdm_locks(p):
     if p.get("volume_state") and p.get("volume_id"):
         locks.append(volume_lock(p["volume_id"]))
     return locks
+
+
+def batch_locks(base, batch):
+    """The locks of a batch: the instance's, then every volume's in one sorted order (so
+    a batch and a single attach never wait on each other in a cycle)."""
+    volumes = sorted(set(p["volume_id"] for p in batch if p.get("volume_state") and p.get("volume_id")))
+    return [bdm_lock(base["instance_uuid"])] + [volume_lock(v) for v in volumes]
+
+
+def in_savepoint(tx, func):
+    """``func()`` inside a savepoint of the open transaction: when it fails (a volume of a
+    batch refused), what it wrote is rolled back and the error raised; the transaction and
+    the other volumes' rows go on. Savepoints follow one another, so one name serves."""
+    tx.savepoint("vb_volume")
+    try:
+        out = func()
+    except VirtblockError:
+        tx.rollback_to("vb_volume")
+        raise
+    tx.release("vb_volume")
+    return out
 
 
 def bdm_with_volume(operation, tx, p):
@@ -263,7 +285,10 @@ BDM_INFO_SPEC = dict(
         include_deleted=dict(type="bool", default=False),
         must_exist=dict(type="bool", default=True),
     ),
+    mutually_exclusive=[("volume_id", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' rows read in one transaction.
+BDM_INFO_SPEC["argument_spec"]["volumes"] = item_option(BDM_INFO_SPEC, ("volume_id",), required=("volume_id",))
 
 
 # bdm_record's options, defined once (the module takes them from here;
@@ -297,16 +322,23 @@ BDM_RECORD_SPEC = dict(
         domain_serials=dict(type="list", elements="str"),
     ),
     # The volume moves with the row it belongs to: reserved with a reservation, attached
-    # with the final save, detached with the destroy.
-    required_by=dict(volume_state="volume_id"),
+    # with the final save, detached with the destroy. volume_state needs volume_id, the
+    # task's or each item's (checked by the module: required_by cannot say "or").
+    mutually_exclusive=[("volume_id", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' rows of one instance in ONE store
+# transaction; each item's options override the task's.
+BDM_RECORD_SPEC["argument_spec"]["volumes"] = item_option(
+    BDM_RECORD_SPEC, ("volume_id", "device_name", "disk_bus", "connection_info", "attachment_id",
+                      "boot_index", "tag", "delete_on_termination", "attach_mode", "volume_size"),
+    required=("volume_id",))
 
 
 # volume_state's options, defined once (the module takes them from here;
 # RecordModule adds the store's, adapters/database.py STORE_ARGUMENT_SPEC).
 VOLUME_STATE_SPEC = dict(
     argument_spec=dict(
-        volume_id=dict(type="str", required=True),
+        volume_id=dict(type="str"),
         state=dict(type="str", default="present",
                    choices=["present", "absent", "reserved", "attaching", "attached",
                             "detaching", "detached", "error_attaching",
@@ -326,4 +358,9 @@ VOLUME_STATE_SPEC = dict(
         ("state", state, ["instance_uuid"])
         for state in ("reserved", "attaching", "attached", "detaching", "detached",
                       "error_attaching")] + [("state", state, ["size"]) for state in ("extending", "extended")],
+    required_one_of=[("volume_id", "volumes")],
+    mutually_exclusive=[("volume_id", "volumes")],
 )
+# A batch (module_utils/batch.py): several volumes' attachments moved in one transaction.
+VOLUME_STATE_SPEC["argument_spec"]["volumes"] = item_option(
+    VOLUME_STATE_SPEC, ("volume_id", "attachment_id", "attach_mode", "mountpoint"), required=("volume_id",))

@@ -17,6 +17,7 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.virtblock.volumes.plugins.module_utils.batch import item_option
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import chap
 from ansible_collections.virtblock.volumes.plugins.module_utils.adapters import files
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import target_config as tgt_config
@@ -29,7 +30,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifier
 # a task's arguments on the controller before rendering) both use this.
 ISCSI_TARGET_SPEC = dict(
     argument_spec=dict(
-        volume_id=dict(type="str", required=True),
+        volume_id=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         backing_store=dict(type="path"),
         backing_dir=dict(type="path"),
@@ -60,7 +61,15 @@ ISCSI_TARGET_SPEC = dict(
         target_config=dict(type="str"),
     ),
     required_if=[("state", "present", ["backing_store", "backing_dir"], True)],
+    required_one_of=[("volume_id", "volumes")],
+    mutually_exclusive=[("volume_id", "volumes")],
 )
+# A batch (module_utils/batch.py): the targets of several volumes in one run, one tgtd
+# connection; each item's options override the task's.
+ISCSI_TARGET_SPEC["argument_spec"]["volumes"] = item_option(
+    ISCSI_TARGET_SPEC, ("volume_id", "backing_store", "access_mode", "qos_specs", "encrypted", "discard",
+                        "multiattach", "target_config"),
+    required=("volume_id",))
 
 
 class TargetExport(object):

@@ -56,7 +56,9 @@ class FileBackend(object):
         files.ensure_dir(self.backing_dir)
         try:
             with files.created_atomically(self.path(name), mode=0o600) as tmp:
-                if source is not None:
+                if source is not None and encryption is not None:
+                    encryption.convert(source[0], source[1], tmp)
+                elif source is not None:
                     self.qemu_img.convert_to_raw(source[0], source[1], tmp)
                 elif encryption is not None:
                     encryption.format(tmp)

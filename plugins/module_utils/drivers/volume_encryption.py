@@ -55,6 +55,11 @@ class VolumeEncryption(object):
         with self.passphrase_file() as key:
             self.qemu_img.create_luks(path, key, size_bytes)
 
+    def convert(self, source, source_format, path):
+        """Copy the image *source* into *path* as a LUKS container with the passphrase."""
+        with self.passphrase_file() as key:
+            self.qemu_img.convert_to_luks(source, source_format, path, key)
+
     def delete(self):
         """Cinder deletes the volume's key when the volume goes."""
         return files.remove(self.path)

@@ -77,6 +77,9 @@ class VolumeManager(object):
             key = after.pop("encryption_key_file", None)
             if key:
                 result["encryption_key_file"] = key
+            if after.get("encrypted") and not (self.check_mode and not current):
+                # what the extend of an attached volume takes off (Nova's payload-offset)
+                result["encryption_payload_offset"] = self.qemu_img.luks_payload_offset(after["path"])
         return result, current or {}, after or {}
 
     def present(self, current):
@@ -98,20 +101,25 @@ class VolumeManager(object):
         if p.get("must_exist"):
             # an extend (the extend_volume role) never creates the volume it was to grow
             raise VolumeNotFound(self.volume_id)
+        if p.get("encrypted"):
+            # refused before any source is read or anything is written
+            encryption_rules.check_create(self.backend.kind, encryption_rules.MIN_ENCRYPTED_BYTES,
+                                          "volume" if p["source_volid"] or p["snapshot_id"] else None)
         kind, source, source_bytes, bootable = self.source()
-        size_bytes = volume_rules.creation_size(wanted, kind, source_bytes,
-                                                image_id=p["image"] or p["image_location"])
+        if p.get("encrypted") and kind == "image":
+            size_bytes = encryption_rules.creation_size(wanted, source_bytes, p["image"])
+        else:
+            size_bytes = volume_rules.creation_size(wanted, kind, source_bytes,
+                                                    image_id=p["image"] or p["image_location"])
         created = {"path": self.backend.path(self.name), "size_bytes": size_bytes, "bootable": bootable}
+        extra = {}
         if p.get("encrypted"):
             encryption_rules.check_create(self.backend.kind, size_bytes, kind)
-            keeper = self.encryption()
+            extra["encryption"] = keeper = self.encryption()     # file backend only
             created.update(encrypted=True,
                            encryption_key_file=None if keeper.given is not None else keeper.path)
-            if not self.check_mode:
-                self.backend.create(self.name, size_bytes, encryption=keeper)
-            return created, True
         if not self.check_mode:
-            self.backend.create(self.name, size_bytes, source=source, bootable=bootable)
+            self.backend.create(self.name, size_bytes, source=source, bootable=bootable, **extra)
         return created, True
 
     def extend_target(self, volume):

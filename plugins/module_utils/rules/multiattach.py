@@ -19,8 +19,11 @@ __metaclass__ = type
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidVolume
 
-# qemuBlockStorageSourceSupportsConcurrentAccess: "only RAW storage supports this".
-SHAREABLE_FORMATS = ("raw",)
+# qemuBlockStorageSourceSupportsConcurrentAccess: "only RAW storage supports this". A LUKS
+# volume (Nova's native encryption) is a raw disk to libvirt, <driver type='raw'> with
+# <encryption format='luks'>: the LUKS layer is opened by each QEMU over the shared raw bytes,
+# so qemu-img's "luks" is shareable too.
+SHAREABLE_FORMATS = ("raw", "luks")
 
 
 def check_shareable_format(volume_id, fmt):

@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import posixpath
 
-from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+from ansible_collections.virtblock.volumes.plugins.module_utils.errors import ImageUnacceptable, InvalidInput
 
 # LUKS's on-disk magic ("LUKS\xba\xbe"), the first bytes of a container (os-brick's
 # ``is_luks`` asks cryptsetup isLuks, which reads the same bytes).
@@ -26,7 +26,9 @@ LUKS_MAGIC = b"LUKS\xba\xbe"
 PASSPHRASE_BYTES = 32
 # The header qemu-img writes for LUKSv1 (aes-256-xts, 8 key slots) ends at 2068480 bytes;
 # a volume must hold it and some payload.
+LUKS_HEADER_BYTES = 2068480
 MIN_ENCRYPTED_BYTES = 4 * 1024 * 1024
+GiB = 1024 ** 3
 # libvirt secret usage type for a volume passphrase (Nova: ``create_secret('volume', volume_id)``).
 SECRET_USAGE_TYPE = "volume"
 
@@ -52,14 +54,25 @@ def check_create(backend, size_bytes, source_kind):
     if backend != "file":
         raise InvalidInput("encrypted volumes are supported on the file backend only "
                            "(backend=%s)" % backend)
-    if source_kind is not None:
-        # Cinder converts an image into a LUKS volume (image_utils.convert_image with a
-        # passphrase file); not offered here yet: an encrypted volume is made blank.
-        raise InvalidInput("an encrypted volume is created blank here: image, source_volid and "
-                           "snapshot_id are not supported with encrypted=true")
+    if source_kind not in (None, "image"):
+        # Cinder clones the source's key for a copy of an encrypted volume; not offered here.
+        raise InvalidInput("an encrypted volume is created blank or from an image here: "
+                           "source_volid and snapshot_id are not supported with encrypted=true")
     if size_bytes < MIN_ENCRYPTED_BYTES:
         raise InvalidInput("an encrypted volume needs at least %d MiB (its LUKS header takes 2 MiB)"
                            % (MIN_ENCRYPTED_BYTES // (1024 * 1024)))
+
+
+def creation_size(wanted, image_bytes, image_id):
+    """Bytes of an encrypted volume made from an image: the image and the LUKS header must
+    fit (Cinder's "doesn't fit" check, the header counted); without a size, whole GiB."""
+    needed = image_bytes + LUKS_HEADER_BYTES
+    if wanted is None:
+        return -(-needed // GiB) * GiB
+    if wanted < needed:
+        raise ImageUnacceptable(image_id, "Image virtual size is %d bytes and with its %d-byte LUKS header "
+                                "doesn't fit in a volume of %d bytes." % (image_bytes, LUKS_HEADER_BYTES, wanted))
+    return wanted
 
 
 def check_existing(volume_id, encrypted_asked, current):
