@@ -162,6 +162,18 @@ def build(cache=CACHE, kernel_package=None):
     want = hashlib.sha256((INIT + " ".join(MODULES)).encode()).hexdigest()
     if os.path.exists(kernel) and os.path.exists(initrd) and _read(stamp) == want:
         return kernel, initrd
+    # Two test sessions may build at once (CI runs the matrix's beside the suite): one
+    # builds, the other waits and takes its result.
+    import fcntl
+    os.makedirs(cache, exist_ok=True)
+    with open(os.path.join(cache, ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(kernel) and os.path.exists(initrd) and _read(stamp) == want:
+            return kernel, initrd
+        return _build(cache, kernel, initrd, stamp, want, kernel_package)
+
+
+def _build(cache, kernel, initrd, stamp, want, kernel_package):
     work = os.path.join(cache, "work")
     shutil.rmtree(work, ignore_errors=True)
     debs, tree, initramfs = (os.path.join(work, d) for d in ("debs", "tree", "initramfs"))
