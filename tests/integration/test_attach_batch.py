@@ -3,6 +3,7 @@ several volumes of one running QEMU domain (no guest OS: the scsi bus, whose hot
 completes without one) through each step once, against the tests' tgtd, the real
 libvirtd and SQLite. A bad volume in the batch is rolled back alone; the others stay."""
 
+import json
 import os
 
 import pytest
@@ -48,6 +49,10 @@ def test_a_batch_attaches_every_volume_with_each_step_once_then_reruns_and_detac
         names.append(bdm["device_name"])
         assert attach_env.volume_status(volume_id) == "in-use" and attach_env.in_tgtd(volume_id)
     assert names == ["/dev/sda", "/dev/sdb", "/dev/sdc", "/dev/sdd"]
+    # every volume's generated CHAP secret stays out of the play's output and results
+    for volume_id in volumes:
+        secret = attach_env.chap_secret(volume_id)
+        assert secret and secret not in first.stdout and secret not in json.dumps(first.tasks)
     # each step ran once for the four volumes: two store runs, one export, one hot-plug run
     assert len(module_runs(first, "bdm_record")) == 2
     assert len(module_runs(first, "iscsi_target")) == 1
