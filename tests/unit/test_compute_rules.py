@@ -284,3 +284,15 @@ def test_lingering_sessions_are_the_volume_targets_sessions_only():
     assert hc.lingering_sessions(data, None) == []          # no iscsi_session class: nothing
     single = {"target_portal": "10.0.2.41:3260", "target_iqn": "iqn.2010-10.org.openstack:volume-b", "target_lun": 1}
     assert [s["sid"] for s in hc.lingering_sessions(single, sessions)] == [2]
+
+
+def test_a_lun_that_is_not_a_number_is_refused_not_a_crash():
+    import pytest
+    from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as hc
+    from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
+    data = {"target_portal": "127.0.0.9:3260", "target_iqn": "iqn.2010-10.org.openstack:volume-x"}
+    for bad in (" ", "1a", -1, 1.5, None, True, [1]):
+        with pytest.raises(InvalidInput):
+            hc.by_paths(dict(data, target_lun=bad))
+    assert hc.by_paths(dict(data, target_lun="3"))[0].endswith("-lun-3")
+    assert hc.by_paths(dict(data, target_lun=0))[0].endswith("-lun-0")

@@ -69,7 +69,15 @@ def _all_targets(data):
     mode = data.get("addressing_mode") or "SAM"
     if mode not in _ADDRESSING_MODES:
         raise disk_config.InvalidInput("Invalid addressing_mode %s" % mode)
-    return [(portal, iqn, _lun_for_addressing(int(lun), mode)) for portal, iqn, lun in targets]
+    return [(portal, iqn, _lun_for_addressing(_lun(lun), mode)) for portal, iqn, lun in targets]
+
+
+def _lun(value):
+    """A LUN as os-brick takes it (an int, or its digits); anything else is refused here,
+    before a device path is made of it."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise disk_config.InvalidInput("target_lun %r is not a LUN number" % (value,))
+    return int(value)
 
 
 def _lun_for_addressing(lun, mode):
