@@ -132,17 +132,9 @@ class BrickConnection(object):
         self.connector = brick["connector"].InitiatorConnector.factory(
             protocol, None, **connector_kwargs)
 
-    def existing_paths(self, properties):
-        # The iSCSI connector's get_volume_paths for the default transport is
-        # connected_iscsi_paths(); other protocols ask os-brick.
-        try:
-            return [p for p in self.connector.get_volume_paths(properties) if os.path.exists(p)]
-        except Exception:  # pylint: disable=broad-except
-            return []
-
     def current_path(self, properties):
         """The stable device path of a connected volume, or None."""
-        return stable_device_path(properties, self.existing_paths(properties), self.multipath)
+        return current_iscsi_path(properties, self.multipath)
 
     def connect(self, properties):
         try:
@@ -209,6 +201,11 @@ def connected_iscsi_paths(properties):
     os-brick (20 s in a TCG compute node): the by-path links of the volume's portals that
     exist. A rerun on a connected volume, and a disconnect of a gone one, need no more."""
     return [p for p in host_connection.by_paths(properties) if os.path.exists(p)]
+
+
+def current_iscsi_path(properties, multipath):
+    """The stable device path of a connected iSCSI volume, or None; no os-brick import."""
+    return stable_device_path(properties, connected_iscsi_paths(properties), multipath)
 
 
 def stable_device_path(properties, paths, multipath):

@@ -58,12 +58,12 @@ def set_connection(p, check_mode):
     # Where it is connected (or not) is read from /dev and /sys; os-brick is imported only
     # to change that. Nova calls connect_volume every time (os-brick is idempotent); a
     # module that runs on every rerun cannot afford the import on a slow compute node.
-    before = brick.stable_device_path(props, brick.connected_iscsi_paths(props), p["use_multipath"])
+    before = brick.current_iscsi_path(props, p["use_multipath"])
 
     def connection():
         return brick.BrickConnection(step["protocol"], step["connector_kwargs"], p["lock_path"])
+    lingering = None
     if p["state"] == "connected":
-        lingering = None
         after = before or rules.by_path(props)
         if before is None and not check_mode:
             after = connection().connect(props)
@@ -82,7 +82,7 @@ def set_connection(p, check_mode):
                   iscsi_initiator=initiator)
     if after:
         result["device_path"] = after
-    if p["state"] != "connected" and lingering:
+    if lingering:
         # The diff's "before": what was left, a session without a device.
         before = "iscsi session to %s (no device)" % lingering[0]["target_iqn"]
     return result, before, after
