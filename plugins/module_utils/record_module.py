@@ -11,7 +11,7 @@ import re
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.parameter_types import (
     MAX_INT, bounded_int, plain_text)
-from ansible_collections.virtblock.volumes.plugins.module_utils.rules.disk_config import mask_chap_user
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.chap import mask_chap_user
 from ansible_collections.virtblock.volumes.plugins.module_utils.base import VirtblockModule
 from ansible_collections.virtblock.volumes.plugins.module_utils.batch import batch_result, merged, run_items
 from ansible_collections.virtblock.volumes.plugins.module_utils.drivers import records

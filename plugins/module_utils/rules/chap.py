@@ -75,3 +75,20 @@ def resolve(username=None, password=None, existing=None):
         password = generate(PASSWORD_LENGTH)
         generated = True
     return validate_username(username), validate_password(password), generated
+
+
+CHAP_USER_MASK = "********"
+
+
+def mask_chap_user(connection_info):
+    """A copy for output with the CHAP user name masked: half of the credentials, it is
+    not shown (bdm_info, -vvv); the stored row keeps it (disconnect and reattach read it)."""
+    if not isinstance(connection_info, dict) or not isinstance(connection_info.get("data"), dict):
+        return connection_info
+    if connection_info.get("driver_volume_type") not in ("iscsi", "iser"):
+        return connection_info
+    data = dict(connection_info["data"])
+    for key in ("auth_username", "discovery_auth_username"):
+        if data.get(key):
+            data[key] = CHAP_USER_MASK
+    return dict(connection_info, data=data)

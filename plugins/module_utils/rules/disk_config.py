@@ -39,6 +39,7 @@ from ansible_collections.virtblock.volumes.plugins.module_utils.errors import (
     InvalidInput, InvalidVolumeAccessMode, VolumeDriverNotFound)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import qos
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules.chap import CHAP_USER_MASK
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.device_names import (
     dev_prefix_for_disk_bus, match_device)
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules.identifiers import (
@@ -280,23 +281,6 @@ def build(connection_info, serial, bus, dev="", iscsi_initiator="host", boot_ord
                             "usage": usage[1],
                             "uuid": data.get("secret_uuid") or secret_uuid(*usage)}
     return {"disk": disk}
-
-
-CHAP_USER_MASK = "********"
-
-
-def mask_chap_user(connection_info):
-    """A copy for output with the CHAP user name masked: half of the credentials, it is
-    not shown (bdm_info, -vvv); the stored row keeps it (disconnect and reattach read it)."""
-    if not isinstance(connection_info, dict) or not isinstance(connection_info.get("data"), dict):
-        return connection_info
-    if connection_info.get("driver_volume_type") not in ("iscsi", "iser"):
-        return connection_info
-    data = dict(connection_info["data"])
-    for key in ("auth_username", "discovery_auth_username"):
-        if data.get(key):
-            data[key] = CHAP_USER_MASK
-    return dict(connection_info, data=data)
 
 
 def mask_auth_username(disk_xml):
