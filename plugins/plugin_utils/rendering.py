@@ -28,6 +28,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.virtblock.volumes.plugins.module_utils.batch import merged
 from ansible_collections.virtblock.volumes.plugins.module_utils.errors import VirtblockError
 from ansible_collections.virtblock.volumes.plugins.module_utils.secrets import secret_values
+from ansible_collections.virtblock.volumes.plugins.plugin_utils.payload_cache import PayloadCacheMixin
 
 COLLECTION_TEMPLATES = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "templates"))
 
@@ -68,7 +69,7 @@ def validated(spec, args, name):
     return validation.validated_parameters
 
 
-class TemplateAction(ActionBase):
+class TemplateAction(PayloadCacheMixin, ActionBase):
     """Subclasses set ``spec`` (the module's, from module_utils), ``default_template`` and
     ``rendered_option`` and implement ``template_vars(params)`` (the validated
     parameters, defaults filled in); ``needs_template(params)`` says when to render."""
