@@ -105,6 +105,8 @@ def floor_playbook(path, modules, local):
     lines = ["---", "- name: Ansible's floor for the task shape", "  hosts: localhost",
              "  gather_facts: false", "  tasks:"]
     order = ["ping"] * modules + ["set_fact"] * local
+    if not order:
+        lines[-1] = "  tasks: []"
     for index, kind in enumerate(order):
         if kind == "ping":
             lines += ["    - name: Ping %d" % index, "      ansible.builtin.ping:",
@@ -210,7 +212,7 @@ def main(rounds=3):
     every += [v for runs in in_batch.values() for b in runs for v in b]
     raw_iqns = ["iqn.2010-10.org.openstack:volume-%s" % p[1] for p in pairs]
     rows = dict((k, []) for k in ("raw", "first", "first_floor", "rerun", "rerun_floor",
-                                  "m_first", "m_rerun", "m_floor"))
+                                  "m_first", "m_rerun", "m_floor", "m_rerun_floor", "m_empty"))
     shapes = {}
     per_task = {}
     ping_times = []
@@ -243,6 +245,9 @@ def main(rounds=3):
                 rows["m_first"].append(m_first.seconds)
                 rows["m_rerun"].append(m_again.seconds)
                 rows["m_floor"].append(floor(floor_book, *shapes["first"][:2], env=mito).seconds)
+                rows["m_rerun_floor"].append(floor(floor_book, *shapes["rerun"][:2], env=mito).seconds)
+                # mitogen's fixed cost: a play of no task, and the connection its first task opens
+                rows["m_empty"].append(floor(floor_book, 0, 0, env=mito).seconds)
             ping_times += [t["seconds"] for t in first_floor.tasks if short(t["action"]) == "ping"]
             for task in first.ran() + again.ran():
                 if short(task["action"]) not in LOCAL_ACTIONS + INCLUDES:
@@ -296,9 +301,10 @@ def main(rounds=3):
     print("  rerun / first run: %.0f %%" % (100 * m["rerun"] / m["first"]))
     if mito:
         print("  under mitogen_linear: first run %.0f ms (%.2fx its floor %.0f ms), rerun %.0f ms"
-              " (%.0f %% of its first run)"
+              " (%.0f %% of its first run; %.2fx its floor %.0f ms); a play of no task %.0f ms"
               % (m["m_first"] * 1000, m["m_first"] / m["m_floor"], m["m_floor"] * 1000,
-                 m["m_rerun"] * 1000, 100 * m["m_rerun"] / m["m_first"]))
+                 m["m_rerun"] * 1000, 100 * m["m_rerun"] / m["m_first"],
+                 m["m_rerun"] / m["m_rerun_floor"], m["m_rerun_floor"] * 1000, m["m_empty"] * 1000))
     print("N volumes to one instance in one play (bench/attach_many.yml):")
     for n, (seconds, shape) in sorted(many_times.items()):
         print("  N=%-3d %8.0f ms  %6.0f ms a volume  %.2fx N single first runs  (%d module tasks)"
