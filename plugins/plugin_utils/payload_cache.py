@@ -18,7 +18,7 @@ own files are copied as they are, never read or written by us, so their format i
 ansible-core's business. The key is a digest of everything the payload is built from:
 ansible-core's version and location, the controller's Python, the module_utils search
 path and every file under our ``plugins/modules`` and ``plugins/module_utils``; any
-change there makes a new key, and the stale keys are removed.
+change there makes a new key, and all but the four most recently used keys are removed.
 
 The payload holds the module's code only; its arguments are added per task, outside
 the cached file, so no secret is ever kept here. The directory is the user's own
@@ -36,12 +36,14 @@ import stat
 import sys
 
 from ansible import constants as C
+from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.release import __version__ as ANSIBLE_VERSION
 
 COLLECTION_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MODULES_DIR = os.path.join(COLLECTION_ROOT, "plugins", "modules")
 PAYLOAD_PREFIX = "ansible_collections.virtblock.volumes.plugins.modules."
 CACHE_DIR_NAME = "virtblock-payloads"
+KEEP_KEYS = 4
 
 
 def enabled():
@@ -138,6 +140,7 @@ class PayloadCache(object):
         names = self._names(self.kept)
         if not names:
             return
+        os.utime(self.kept)  # in use: the last key to be dropped
         os.makedirs(self.run_cache, mode=0o700, exist_ok=True)
         for name in names:
             target = os.path.join(self.run_cache, name)
@@ -152,9 +155,22 @@ class PayloadCache(object):
             return
         for name in fresh:
             _publish(os.path.join(self.run_cache, name), os.path.join(self.kept, name))
-        for other in os.listdir(self.kept_root):
-            if other != os.path.basename(self.kept):
-                shutil.rmtree(os.path.join(self.kept_root, other), ignore_errors=True)
+        self._drop_old_keys()
+
+    def _drop_old_keys(self):
+        """Remove all but the KEEP_KEYS most recently used keys: an edit or an upgrade
+        leaves its old key behind, while two ansible-cores or checkouts used side by side
+        (the CI's version matrix) keep one each instead of removing each other's."""
+        others = []
+        for name in os.listdir(self.kept_root):
+            path = os.path.join(self.kept_root, name)
+            if path != self.kept:
+                try:
+                    others.append((os.stat(path).st_mtime, path))
+                except OSError:
+                    pass
+        for dummy, path in sorted(others, reverse=True)[KEEP_KEYS - 1:]:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 class PayloadCacheMixin(object):
@@ -174,3 +190,8 @@ class PayloadCacheMixin(object):
             except Exception:
                 pass
         return built
+
+
+class CachedModuleAction(PayloadCacheMixin, NormalAction):
+    """ansible-core's own module action (``normal``) with the payload kept: the action
+    plugin of every module of ours that has no controller side of its own."""

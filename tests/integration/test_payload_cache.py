@@ -119,17 +119,30 @@ def test_untrusted_directory_is_never_used(tmp_path, local_tmp):
 
 
 def test_changed_module_utils_makes_a_new_key(tmp_path, local_tmp):
-    """A copy of the collection whose module_utils changed does not get the old payload,
-    and the old key's files are dropped."""
+    """A copy of the collection whose module_utils changed does not get the old payload;
+    old keys are dropped, the four most recently used kept."""
     copy = tmp_path / "collections" / "ansible_collections" / "virtblock" / "volumes"
     shutil.copytree(ROOT, str(copy), ignore=shutil.ignore_patterns(
         ".git", ".venv", ".build", "tests", "docs", "bench", "__pycache__", "*.egg-info"))
     env = {"ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "collections")}
     run(tmp_path, local_tmp, env=env)
-    (old_key,) = kept(local_tmp)
+    (first_key,) = kept(local_tmp)
     errors = copy / "plugins" / "module_utils" / "errors.py"
     errors.write_text(errors.read_text() + "\n# changed\n")
     again = run(tmp_path, local_tmp, env=env)
     assert built(again, "bdm_info")
-    keys = kept(local_tmp)
-    assert len(keys) == 1 and old_key not in keys, keys
+    (second_key,) = set(kept(local_tmp)) - {first_key}
+
+    root = local_tmp / "virtblock-payloads"
+    stale = []
+    for age in range(1, 5):   # four keys last used 1-4 days ago
+        old = root / ("0" * 31 + str(age))
+        old.mkdir()
+        os.utime(old, (os.path.getmtime(old) - age * 86400,) * 2)
+        stale.append(old.name)
+    errors.write_text(errors.read_text() + "# changed again\n")
+    third = run(tmp_path, local_tmp, env=env)
+    assert built(third, "bdm_info")
+    keys = set(kept(local_tmp))
+    assert len(keys) == 4, keys
+    assert {first_key, second_key} <= keys and not set(stale[1:]) & keys, keys

@@ -2,6 +2,7 @@
 renders it) and in the `volumes` action group, and each narrower group holding exactly
 the modules that take all of its options (a group default a member lacks fails the task:
 tests/integration/test_module_defaults.py)."""
+import importlib
 import json
 import os
 import subprocess
@@ -56,29 +57,20 @@ def test_every_module_renders_with_examples_and_return(module_docs):
         assert entry["return"], "%s has no RETURN" % name
 
 
-# The one action plugin that backs no module of its own name: meta/runtime.yml routes the
-# modules without a controller side of their own to it (their payload kept between runs).
-ROUTED_ACTION = "payload_cached"
-
-
 def test_action_plugins_back_documented_modules(module_docs):
     for name in plugin_files("action"):
-        if name != ROUTED_ACTION:
-            assert module_docs[name]["doc"]["has_action"], name
+        assert module_docs[name]["doc"]["has_action"], name
 
 
-def test_every_module_keeps_its_payload_between_runs(runtime):
-    """Each module either has its own action plugin (a TemplateAction, which keeps the
-    payload) or is routed to the payload_cached one: a module left out would build its
-    payload on every playbook run again."""
-    routing = runtime.get("plugin_routing", {}).get("modules", {})
-    own = set(plugin_files("action")) - {ROUTED_ACTION}
-    for name in plugin_files("modules"):
-        if name in own:
-            assert name not in routing, name
-        else:
-            assert routing.get(name) == {"action_plugin": NS + ROUTED_ACTION}, name
-    assert set(routing) <= set(plugin_files("modules"))
+def test_every_module_keeps_its_payload_between_runs():
+    """Each module has an action plugin, and each action plugin keeps the module's payload
+    (plugin_utils/payload_cache.py): a module without one would build its payload on
+    every playbook run again."""
+    from ansible_collections.virtblock.volumes.plugins.plugin_utils.payload_cache import PayloadCacheMixin
+    assert plugin_files("action") == plugin_files("modules")
+    for name in plugin_files("action"):
+        action = importlib.import_module("ansible_collections.virtblock.volumes.plugins.action." + name)
+        assert issubclass(action.ActionModule, PayloadCacheMixin), name
 
 
 def test_filters_render():
