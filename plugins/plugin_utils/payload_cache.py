@@ -118,7 +118,7 @@ class PayloadCache(object):
         not a module of ours or the cache is off."""
         leaf = module_name.rsplit(".", 1)[-1]
         if (not enabled() or not module_name.startswith("virtblock.volumes.")
-                or not os.path.isfile(os.path.join(MODULES_DIR, leaf + ".py"))):
+                or not leaf.isidentifier() or not os.path.isfile(os.path.join(MODULES_DIR, leaf + ".py"))):
             return None
         run_tmp = C.DEFAULT_LOCAL_TMP
         kept_root = os.path.join(os.path.dirname(run_tmp), CACHE_DIR_NAME)
