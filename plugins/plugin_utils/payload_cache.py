@@ -177,8 +177,11 @@ class PayloadCacheMixin(object):
     """For an action plugin: ansible-core's payload build, skipped when a kept one fits."""
 
     def _configure_module(self, module_name, *args, **kwargs):
+        name = module_name
+        if module_name == self._task.action:  # a short name under `collections:` resolves
+            name = getattr(self._task, "resolved_action", None) or module_name
         try:
-            cache = PayloadCache.for_module(module_name)
+            cache = PayloadCache.for_module(name)
             if cache:
                 cache.restore()
         except Exception:  # a cache must never fail a task; ansible-core builds as usual

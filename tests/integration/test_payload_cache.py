@@ -29,7 +29,8 @@ CONNECTION_INFO = {"driver_volume_type": "iscsi", "data": {
 
 def run(tmp_path, local_tmp, env=None):
     tasks = [
-        {"name": "Records", "virtblock.volumes.bdm_info": {
+        # the short name, resolved through the play's `collections`
+        {"name": "Records", "bdm_info": {
             "db_path": str(tmp_path / "records.sqlite"),
             "instance_uuid": "0b5e1b4e-6a41-4c1e-9d0c-3f6f0e4a7d21"}},
         # Not connected on this host: nothing to do, a secret in the arguments all the same.
@@ -38,7 +39,8 @@ def run(tmp_path, local_tmp, env=None):
             "iscsi_initiator": "host"}, "check_mode": True},
     ]
     book = tmp_path / "play.yml"
-    book.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
+    book.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False,
+                                 "collections": ["virtblock.volumes"], "tasks": tasks}]))
     full_env = {"ANSIBLE_LOCAL_TEMP": str(local_tmp), "ANSIBLE_DEBUG": "1"}
     full_env.update(env or {})
     done = ansible_run.run_playbook(str(book), env=full_env, timeout=300)
