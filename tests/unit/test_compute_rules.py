@@ -291,7 +291,7 @@ def test_a_lun_that_is_not_a_number_is_refused_not_a_crash():
     from ansible_collections.virtblock.volumes.plugins.module_utils.rules import host_connection as hc
     from ansible_collections.virtblock.volumes.plugins.module_utils.errors import InvalidInput
     data = {"target_portal": "127.0.0.9:3260", "target_iqn": "iqn.2010-10.org.openstack:volume-x"}
-    for bad in (" ", "1a", -1, 1.5, None, True, [1]):
+    for bad in (" ", "1a", "\u00b2", -1, 1.5, None, True, [1]):
         with pytest.raises(InvalidInput):
             hc.by_paths(dict(data, target_lun=bad))
     assert hc.by_paths(dict(data, target_lun="3"))[0].endswith("-lun-3")

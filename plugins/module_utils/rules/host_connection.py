@@ -16,6 +16,7 @@ import copy
 
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import bdm
 from ansible_collections.virtblock.volumes.plugins.module_utils.rules import disk_config
+from ansible_collections.virtblock.volumes.plugins.module_utils.rules import parameter_types as types
 
 NOTHING_TO_CONNECT = {
     "iscsi_qemu": "nothing to connect on the host: QEMU's own iSCSI initiator opens the "
@@ -69,15 +70,11 @@ def _all_targets(data):
     mode = data.get("addressing_mode") or "SAM"
     if mode not in _ADDRESSING_MODES:
         raise disk_config.InvalidInput("Invalid addressing_mode %s" % mode)
-    return [(portal, iqn, _lun_for_addressing(_lun(lun), mode)) for portal, iqn, lun in targets]
-
-
-def _lun(value):
-    """A LUN as os-brick takes it (an int, or its digits); anything else is refused here,
-    before a device path is made of it."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-        raise disk_config.InvalidInput("target_lun %r is not a LUN number" % (value,))
-    return int(value)
+    # A whole number before a device path is made of it (a disconnect gets connection_info
+    # from a caller); no upper bound under the flat space os-brick addresses.
+    return [(portal, iqn, _lun_for_addressing(
+        types.bounded_int(lun, "connection_info data.target_lun", 0), mode))
+        for portal, iqn, lun in targets]
 
 
 def _lun_for_addressing(lun, mode):
